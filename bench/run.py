@@ -1,0 +1,236 @@
+"""Benchmark frontdesk against a bare FastAPI + asyncpg reference app, both served by uvicorn.
+
+Usage: .venv/bin/python bench/run.py   (see bench/README.md for the environment variables)
+
+Prints one JSON line per scenario on stdout; progress and warnings go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+import database
+import servers
+from common import BenchError, say
+from database import BenchDatabase
+from loadgen import LoadResult, run_wrk, wrk_binary
+from scenarios import REFERENCE, SCENARIOS, BenchContext, Scenario
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_ROOT = BENCH_DIR.parent
+BIN_DIR = Path(sys.executable).parent  # the venv's bin/, without resolving the python symlink
+DEFAULT_DURATION_S = 10
+DEFAULT_WARMUP_S = 2
+HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@dataclass(frozen=True)
+class Config:
+    duration_s: int
+    warmup_s: int
+    keep_db: bool
+    admin_url: str
+    workers: int
+
+
+def _int_env(name: str, default: int, minimum: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BenchError(f"{name} must be a whole number of seconds, got {raw!r}") from None
+    if value < minimum:
+        raise BenchError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def load_config() -> Config:
+    return Config(
+        duration_s=_int_env("BENCH_DURATION", DEFAULT_DURATION_S, minimum=1),
+        warmup_s=_int_env("BENCH_WARMUP", DEFAULT_WARMUP_S, minimum=0),
+        keep_db=os.environ.get("BENCH_KEEP_DB", "") == "1",
+        admin_url=os.environ.get("FRONTDESK_BENCH_POSTGRES_URL") or database.DEFAULT_ADMIN_URL,
+        workers=os.cpu_count() or 1,
+    )
+
+
+class Interrupted(BaseException):
+    """A handled signal arrived; unwinds through every finally block like KeyboardInterrupt."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _raise_interrupted(signum: int, _frame: FrameType | None) -> None:
+    raise Interrupted(signum)
+
+
+def install_signal_handlers() -> None:
+    for signum in HANDLED_SIGNALS:
+        signal.signal(signum, _raise_interrupted)
+
+
+@contextmanager
+def signals_ignored() -> Iterator[None]:
+    """Cleanup must not be cut short by a second Ctrl-C."""
+    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in HANDLED_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def frontdesk_env(db: BenchDatabase) -> dict[str, str]:
+    return {
+        **os.environ,
+        "FRONTDESK_DATABASE_URL": db.sqlalchemy_url,
+        "FRONTDESK_ENVIRONMENT": "production",
+        "FRONTDESK_SECRET_KEY": secrets.token_urlsafe(36),  # 48 characters
+        "FRONTDESK_LOG_LEVEL": "WARNING",
+    }
+
+
+def reference_env(db: BenchDatabase) -> dict[str, str]:
+    return {**os.environ, "BENCH_REFERENCE_DSN": db.dsn}
+
+
+def _drop_quietly(db: BenchDatabase) -> None:
+    try:
+        database.drop(db)
+    except BenchError as exc:
+        say(f"warning: could not drop the bench database: {exc}")
+
+
+def _start(
+    stack: ExitStack, name: str, app: str, extra: list[str], env: Mapping[str, str], workers: int
+) -> servers.Server:
+    port = servers.free_port()
+    command = servers.uvicorn_command(BIN_DIR, app, port, workers, extra)
+    server = servers.start(name, command, port, REPO_ROOT, env)
+    stack.callback(servers.stop, server)
+    return server
+
+
+def start_servers(
+    stack: ExitStack, config: Config, db: BenchDatabase, env: Mapping[str, str]
+) -> tuple[servers.Server, servers.Server]:
+    """Both servers run for the whole benchmark; only one of them is under load at a time."""
+    frontdesk = _start(stack, "frontdesk", "frontdesk.app:create_app", [], env, config.workers)
+    reference = _start(
+        stack,
+        "reference",
+        "reference_app:create_app",
+        ["--app-dir", str(BENCH_DIR)],
+        reference_env(db),
+        config.workers,
+    )
+    servers.wait_until_ready(frontdesk, "/healthz")
+    servers.wait_until_ready(reference, "/ref/1")
+    return frontdesk, reference
+
+
+def measure(
+    server: servers.Server, scenario: Scenario, context: BenchContext, config: Config
+) -> LoadResult:
+    headers = scenario.prepare(context)
+    url = f"{server.base_url}{scenario.path}"
+    if config.warmup_s:
+        say(f"{scenario.name}: warming up for {config.warmup_s} s")
+        run_wrk(url, config.warmup_s, headers)
+    say(f"{scenario.name}: measuring GET {scenario.path} for {config.duration_s} s")
+    result = run_wrk(url, config.duration_s, headers)
+    if result.non_2xx or result.socket_errors:
+        say(
+            f"warning: {scenario.name}: {result.non_2xx} non-2xx/3xx responses, "
+            f"{result.socket_errors} socket errors out of {result.requests} requests"
+        )
+    return result
+
+
+def result_line(scenario: Scenario, result: LoadResult, reference_rps: float) -> dict[str, object]:
+    ratio = round(result.rps / reference_rps, 3) if reference_rps > 0 else None
+    return {
+        "scenario": scenario.name,
+        "rps": round(result.rps, 1),
+        "p50_ms": round(result.p50_ms, 3),
+        "p99_ms": round(result.p99_ms, 3),
+        "non_2xx": result.non_2xx,
+        "ratio_to_reference": ratio,
+        "socket_errors": result.socket_errors,
+    }
+
+
+def emit(line: Mapping[str, object]) -> None:
+    print(json.dumps(line), flush=True)
+
+
+def _check_registry() -> None:
+    names = [REFERENCE.name, *(scenario.name for scenario in SCENARIOS)]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise BenchError(f"duplicate scenario names: {', '.join(duplicates)}")
+
+
+def prepare_database(
+    stack: ExitStack, config: Config, db: BenchDatabase, env: Mapping[str, str]
+) -> None:
+    database.recreate(db)
+    if not config.keep_db:
+        stack.callback(_drop_quietly, db)
+    database.migrate(BIN_DIR, REPO_ROOT, env)
+    database.fill_reference(db)
+
+
+def _context(server: servers.Server, db: BenchDatabase, env: Mapping[str, str]) -> BenchContext:
+    return BenchContext(server.base_url, db.sqlalchemy_url, BIN_DIR, env)
+
+
+def run(stack: ExitStack, config: Config) -> None:
+    """Reference first, then each frontdesk scenario in registry order, one at a time."""
+    _check_registry()
+    wrk_binary()  # fail before touching the database if wrk is missing
+    say(f"{config.workers} uvicorn workers per server, {config.duration_s} s per scenario")
+    db = BenchDatabase(config.admin_url)
+    env = frontdesk_env(db)
+    prepare_database(stack, config, db, env)
+    frontdesk, reference = start_servers(stack, config, db, env)
+    baseline = measure(reference, REFERENCE, _context(reference, db, env), config)
+    emit(result_line(REFERENCE, baseline, baseline.rps))
+    context = _context(frontdesk, db, env)
+    for scenario in SCENARIOS:
+        emit(result_line(scenario, measure(frontdesk, scenario, context, config), baseline.rps))
+
+
+def main() -> int:
+    install_signal_handlers()
+    stack = ExitStack()
+    try:
+        run(stack, load_config())
+    except BenchError as exc:
+        say(f"error: {exc}")
+        return 1
+    except Interrupted as exc:
+        say(f"interrupted by {exc}; cleaning up")
+        return 128 + exc.signum
+    finally:
+        with signals_ignored():
+            stack.close()
+    say("done")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""The ASGI application: routers, middleware and error handlers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+import frontdesk.catalog  # noqa: F401  (every table, permission and constraint mapping)
+from frontdesk import __version__
+from frontdesk.core import health
+from frontdesk.core.config import Settings, get_settings
+from frontdesk.core.db import create_engine, create_sessionmaker
+from frontdesk.core.handlers import install_exception_handlers
+from frontdesk.core.logging import configure_logging
+from frontdesk.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from frontdesk.core.openapi import install_openapi
+from frontdesk.meta import router as meta_router
+
+API_PREFIX = "/api/v1"
+
+log = logging.getLogger("frontdesk")
+
+
+def _api_router() -> APIRouter:
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(meta_router)
+    return api
+
+
+def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
+    """Build the app. Pass ``engine`` to share one (tests); otherwise the app owns its own."""
+    settings = settings or get_settings()
+    configure_logging(json_lines=settings.is_production, level=settings.log_level)
+    owns_engine = engine is None
+    if engine is None:
+        engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        log.info("frontdesk %s serving (%s)", __version__, settings.environment.value)
+        yield
+        if owns_engine:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="frontdesk",
+        version=__version__,
+        description="The back office of an appointment-based business.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+
+    app.include_router(health.router)
+    app.include_router(_api_router())
+    install_exception_handlers(app)
+    install_openapi(app)
+    # Added last = outermost: the request id and the last-resort 500 wrap everything.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    return app

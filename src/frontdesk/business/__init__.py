@@ -1,0 +1,1 @@
+"""Seed layer 3: customers, scheduling, inventory and orders."""

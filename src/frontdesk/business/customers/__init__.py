@@ -1,0 +1,1 @@
+"""People the business serves."""

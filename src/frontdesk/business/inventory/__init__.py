@@ -1,0 +1,1 @@
+"""Products and stock movements."""

@@ -1,0 +1,1 @@
+"""Bookings (orders), their lines, payments and timeline."""

@@ -1,0 +1,132 @@
+"""Bookings (the customer's order), their lines, payments and timeline."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from frontdesk.core import clock
+from frontdesk.core.db import Base, CreatedAt, Timestamps, UUIDPrimaryKey, one_of
+from frontdesk.core.types import Money, PortableJSON, UTCDateTime
+
+BOOKING_STATUSES = ("pending", "confirmed", "completed", "cancelled", "no_show")
+BOOKING_SOURCES = ("online", "desk")
+ITEM_KINDS = ("service", "product")
+PAYMENT_METHODS = ("cash", "card", "gift_card", "points", "other")
+PAYMENT_STATUSES = (
+    "pending",
+    "authorized",
+    "captured",
+    "failed",
+    "voided",
+    "refunded",
+    "partially_refunded",
+)
+PAYMENT_KINDS = ("payment", "refund")
+
+
+class Booking(UUIDPrimaryKey, Timestamps, Base):
+    """The customer's order; ``appointment_id`` is null for a product-only sale."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        one_of("status", BOOKING_STATUSES),
+        one_of("source", BOOKING_SOURCES),
+        CheckConstraint(
+            "subtotal >= 0 AND discount >= 0 AND total >= 0", name="amounts_non_negative"
+        ),
+        CheckConstraint("total = subtotal - discount", name="total_is_subtotal_less_discount"),
+        Index(None, "customer_id", "booking_date"),
+        Index(None, "status", "booking_date"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("customers.id"))
+    appointment_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("appointments.id"), unique=True
+    )
+    booking_date: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    subtotal: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    discount: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    total: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    currency: Mapped[str] = mapped_column(String(3))
+    # customer_offers points back at bookings: created after both tables exist.
+    customer_offer_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("customer_offers.id", use_alter=True, ondelete="SET NULL")
+    )
+    source: Mapped[str] = mapped_column(String(8), default="desk")
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class BookingItem(UUIDPrimaryKey, CreatedAt, Base):
+    """A line of a booking: the service, or a product sold with it."""
+
+    __tablename__ = "booking_items"
+    __table_args__ = (
+        one_of("kind", ITEM_KINDS),
+        CheckConstraint(
+            "(kind = 'service' AND service_id IS NOT NULL AND product_id IS NULL) OR "
+            "(kind = 'product' AND product_id IS NOT NULL AND service_id IS NULL)",
+            name="kind_matches_reference",
+        ),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("unit_price >= 0 AND line_total >= 0", name="amounts_non_negative"),
+    )
+
+    booking_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("bookings.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(8))
+    service_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("services.id"))
+    product_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("products.id"), index=True)
+    description: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    unit_price: Mapped[Decimal] = mapped_column(Money)
+    line_total: Mapped[Decimal] = mapped_column(Money)
+
+
+class PaymentTransaction(UUIDPrimaryKey, Timestamps, Base):
+    """Money moving for a booking: a payment, or a refund of one (``refund_of_id``)."""
+
+    __tablename__ = "payment_transactions"
+    __table_args__ = (
+        one_of("payment_method", PAYMENT_METHODS),
+        one_of("status", PAYMENT_STATUSES),
+        one_of("kind", PAYMENT_KINDS),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(
+            "(kind = 'refund') = (refund_of_id IS NOT NULL)", name="refund_has_original"
+        ),
+        Index(None, "booking_id", "created_at"),
+    )
+
+    booking_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bookings.id"))
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    payment_method: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    kind: Mapped[str] = mapped_column(String(8), default="payment")
+    refund_of_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("payment_transactions.id"), index=True
+    )
+    external_reference: Mapped[str | None] = mapped_column(String(200))
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+
+
+class OrderEvent(UUIDPrimaryKey, CreatedAt, Base):
+    """One entry of a booking's timeline (``order_id`` = the booking)."""
+
+    __tablename__ = "order_events"
+    __table_args__ = (Index(None, "order_id", "created_at"),)
+
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    event_type: Mapped[str] = mapped_column(String(64))
+    event_data: Mapped[dict[str, Any]] = mapped_column(PortableJSON, default=dict)
+    actor_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))

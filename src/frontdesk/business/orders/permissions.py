@@ -1,0 +1,12 @@
+"""Permissions owned by bookings and payments."""
+
+from frontdesk.core.permissions import declare
+
+BOOKINGS_READ = declare("bookings", "read", "View bookings and their timeline")
+BOOKINGS_CREATE = declare("bookings", "create", "Book for any customer")
+BOOKINGS_UPDATE = declare("bookings", "update", "Move bookings through their lifecycle")
+BOOKINGS_OVERRIDE = declare("bookings", "override", "Cancel or reschedule past the cutoff")
+PAYMENTS_READ = declare("payments", "read", "View payments")
+PAYMENTS_CREATE = declare("payments", "create", "Record and capture payments")
+PAYMENTS_REFUND = declare("payments", "refund", "Refund payments")
+PAYMENTS_EXPORT = declare("payments", "export", "Export payments for accounting")

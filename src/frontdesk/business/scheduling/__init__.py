@@ -1,0 +1,1 @@
+"""Services, staff hours, availability and appointments."""

@@ -1,0 +1,61 @@
+"""Everything frontdesk declares: every table (so ``Base.metadata`` is complete) and
+every permission (so the registry is complete).
+
+Alembic, the CLI and the schema tests use this; application code imports its own domain.
+"""
+
+from __future__ import annotations
+
+from frontdesk.business.customers import models as customers
+from frontdesk.business.customers import permissions as _customers_permissions
+from frontdesk.business.inventory import models as inventory
+from frontdesk.business.inventory import permissions as _inventory_permissions
+from frontdesk.business.orders import models as orders
+from frontdesk.business.orders import permissions as _orders_permissions
+from frontdesk.business.scheduling import models as scheduling
+from frontdesk.business.scheduling import overlap as _scheduling_overlap
+from frontdesk.business.scheduling import permissions as _scheduling_permissions
+from frontdesk.core import idempotency
+from frontdesk.core.db import Base
+from frontdesk.core.permissions import REGISTRY as PERMISSIONS
+from frontdesk.rewards.loyalty import models as loyalty
+from frontdesk.rewards.loyalty import permissions as _loyalty_permissions
+from frontdesk.rewards.marketing import models as marketing
+from frontdesk.rewards.marketing import permissions as _marketing_permissions
+from frontdesk.security.audit import models as audit
+from frontdesk.security.audit import permissions as _audit_permissions
+from frontdesk.security.auth import models as auth
+from frontdesk.security.auth import permissions as _auth_permissions
+from frontdesk.security.rbac import models as rbac
+from frontdesk.security.rbac import permissions as _rbac_permissions
+
+DOMAIN_MODULES = (
+    auth,
+    audit,
+    rbac,
+    customers,
+    scheduling,
+    inventory,
+    orders,
+    loyalty,
+    marketing,
+    idempotency,
+)
+metadata = Base.metadata
+
+# Modules that map database constraints to problems (imported for that effect).
+CONSTRAINT_MODULES = (_scheduling_overlap,)
+
+PERMISSION_MODULES = (
+    _auth_permissions,
+    _audit_permissions,
+    _rbac_permissions,
+    _customers_permissions,
+    _scheduling_permissions,
+    _inventory_permissions,
+    _orders_permissions,
+    _loyalty_permissions,
+    _marketing_permissions,
+)
+
+__all__ = ["CONSTRAINT_MODULES", "DOMAIN_MODULES", "PERMISSIONS", "PERMISSION_MODULES", "metadata"]

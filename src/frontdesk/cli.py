@@ -1,0 +1,158 @@
+"""The ``frontdesk`` command line: serve, migrate, and create the first admin."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Annotated
+
+import typer
+from alembic import command
+from pydantic import ValidationError
+
+from frontdesk.core.config import Settings, get_settings
+from frontdesk.core.db import create_engine, create_sessionmaker, is_sqlite, transaction
+from frontdesk.core.errors import AppError
+from frontdesk.core.health import alembic_config
+
+app = typer.Typer(help="frontdesk: the back office of an appointment-based business.")
+db_app = typer.Typer(help="Database migrations.")
+users_app = typer.Typer(help="User accounts.")
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"]) or "settings"
+            typer.secho(f"Configuration error ({field}): {error['msg']}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _ensure_sqlite_directory(url: str) -> None:
+    if is_sqlite(url) and ":///" in url:
+        path = url.split(":///", 1)[1]
+        if path and path != ":memory:":
+            directory = os.path.dirname(path)
+            if directory:
+                os.makedirs(directory, exist_ok=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (dev).")] = False,
+) -> None:
+    """Serve the HTTP API."""
+    import uvicorn
+
+    settings = _settings()
+    _ensure_sqlite_directory(settings.database_url)
+    asyncio.run(_print_first_admin_hint(settings))
+    uvicorn.run(
+        "frontdesk.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=None if reload else workers,
+        reload=reload,
+        proxy_headers=True,
+        server_header=False,
+        log_config=None,
+    )
+
+
+async def _print_first_admin_hint(settings: Settings) -> None:
+    from frontdesk.security.rbac.service import count_active_admins
+
+    engine = create_engine(settings.database_url, pool_size=1)
+    try:
+        async with transaction(create_sessionmaker(engine), write=False) as session:
+            admins = await count_active_admins(session)
+    except Exception as exc:
+        typer.secho(f"Could not check for an admin account: {exc}", fg="yellow", err=True)
+        return
+    finally:
+        await engine.dispose()
+    if admins == 0:
+        typer.secho(
+            "\nNo admin account exists yet. Create the first one with:\n"
+            "    .venv/bin/frontdesk users create-admin\n",
+            fg="yellow",
+            err=True,
+        )
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Migrate the database forward (to the latest schema by default)."""
+    settings = _settings()
+    _ensure_sqlite_directory(settings.database_url)
+    command.upgrade(alembic_config(settings.database_url), revision)
+    typer.echo(f"Database at {revision}.")
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision, e.g. -1 or base.")],
+) -> None:
+    """Migrate the database back to REVISION."""
+    settings = _settings()
+    command.downgrade(alembic_config(settings.database_url), revision)
+    typer.echo(f"Database at {revision}.")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the database's current revision."""
+    settings = _settings()
+    command.current(alembic_config(settings.database_url), verbose=False)
+
+
+@users_app.command("create-admin")
+def create_admin(
+    username: Annotated[str, typer.Option(prompt=True, help="Login name.")],
+    email: Annotated[str, typer.Option(prompt=True, help="Email address.")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="FRONTDESK_ADMIN_PASSWORD",
+            help="Password (prompted when omitted; or FRONTDESK_ADMIN_PASSWORD).",
+        ),
+    ],
+) -> None:
+    """Create a staff account with the admin role."""
+    settings = _settings()
+    try:
+        asyncio.run(_create_admin(settings, username, email, password))
+    except AppError as exc:
+        typer.secho(f"Refused: {exc.detail}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+    typer.secho(f"Admin {username!r} created.", fg="green")
+
+
+async def _create_admin(settings: Settings, username: str, email: str, password: str) -> None:
+    from frontdesk.security.auth.service import create_user
+    from frontdesk.security.rbac.service import ADMIN_ROLE, assign_role
+
+    engine = create_engine(settings.database_url, pool_size=1)
+    try:
+        async with transaction(create_sessionmaker(engine)) as session:
+            user = await create_user(session, username=username, email=email, password=password)
+            await assign_role(session, user.id, ADMIN_ROLE, assigned_by=None)
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    app()

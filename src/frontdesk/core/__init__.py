@@ -1,0 +1,1 @@
+"""Infrastructure every layer stands on; knows no domain."""

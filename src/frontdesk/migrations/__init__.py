@@ -1,0 +1,1 @@
+"""Alembic migrations that build the frontdesk schema on PostgreSQL and SQLite."""

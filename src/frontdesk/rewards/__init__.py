@@ -1,0 +1,1 @@
+"""Seed layer 4: loyalty and marketing, driven by business events."""

@@ -1,0 +1,1 @@
+"""Points ledger, rewards catalogue and referrals."""

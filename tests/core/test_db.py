@@ -1,0 +1,69 @@
+"""The database core: SQLite pragmas, write locks, constraint names."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from frontdesk.catalog import metadata
+from frontdesk.core.db import open_session
+
+
+async def test_sqlite_runs_in_wal_mode_with_foreign_keys(
+    engine: AsyncEngine, engine_name: str, db: object
+) -> None:
+    if engine_name != "sqlite":
+        pytest.skip("SQLite pragmas")
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+        assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+
+
+def _try_write_lock(path: str) -> bool:
+    """True when another connection can take the write lock right now."""
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        other.close()
+
+
+async def test_sqlite_writer_holds_the_write_lock_from_its_first_statement(
+    db: async_sessionmaker[AsyncSession], engine_name: str, database_url: str
+) -> None:
+    if engine_name != "sqlite":
+        pytest.skip("SQLite locking")
+    path = database_url.split(":///", 1)[1]
+    async with open_session(db, write=True) as writer:
+        await writer.execute(text("SELECT 1"))  # a read only, yet the lock is already held
+        assert not _try_write_lock(path)
+    assert _try_write_lock(path)
+
+
+async def test_sqlite_reader_does_not_take_the_write_lock(
+    db: async_sessionmaker[AsyncSession], engine_name: str, database_url: str
+) -> None:
+    if engine_name != "sqlite":
+        pytest.skip("SQLite locking")
+    path = database_url.split(":///", 1)[1]
+    async with open_session(db, write=False) as reader:
+        await reader.execute(text("SELECT count(*) FROM users"))
+        assert _try_write_lock(path)
+
+
+def test_every_constraint_and_index_name_fits_postgresql() -> None:
+    names = [
+        str(item.name)
+        for table in metadata.tables.values()
+        for item in (*table.constraints, *table.indexes)
+        if item.name is not None
+    ]
+    assert names
+    assert all(len(name) <= 63 for name in names), [n for n in names if len(n) > 63]

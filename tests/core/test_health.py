@@ -1,0 +1,50 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from frontdesk.app import create_app
+from tests.conftest import make_settings
+from tests.databases import downgrade, migrate, sqlite_url
+
+
+def _client_for(url: str) -> httpx.AsyncClient:
+    app = create_app(make_settings(url))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://frontdesk.test")
+
+
+async def test_healthz_answers_without_the_database(plain_client: httpx.AsyncClient) -> None:
+    response = await plain_client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readyz_is_ready_at_head(client: httpx.AsyncClient) -> None:
+    response = await client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready"}
+
+
+async def test_readyz_is_503_at_an_older_revision(scratch_database_url: str) -> None:
+    await migrate(scratch_database_url)
+    await downgrade(scratch_database_url, "-1")
+    async with _client_for(scratch_database_url) as client:
+        behind = await client.get("/readyz")
+        assert behind.status_code == 503
+        assert behind.headers["content-type"] == "application/problem+json"
+        assert behind.json()["code"] == "service_unavailable"
+        assert "frontdesk db upgrade" in behind.json()["detail"]
+        await migrate(scratch_database_url)
+        assert (await client.get("/readyz")).status_code == 200
+
+
+async def test_readyz_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "no-such-directory" / "frontdesk.db")
+    async with _client_for(url) as client:
+        response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["code"] == "service_unavailable"
