@@ -69,7 +69,7 @@ async def postgres_reachable(admin_url: str) -> str | None:
     """None when reachable, else the reason."""
     try:
         conn = await asyncpg.connect(admin_url, timeout=5)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         return f"{type(exc).__name__}: {exc}"
     await conn.close()
     return None

@@ -9,11 +9,12 @@ from typing import Annotated
 import typer
 from alembic import command
 from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from frontdesk.core.config import Settings, get_settings
 from frontdesk.core.db import create_engine, create_sessionmaker, is_sqlite, transaction
 from frontdesk.core.errors import AppError
-from frontdesk.core.health import alembic_config
+from frontdesk.core.health import alembic_config, database_revisions, head_revisions
 
 app = typer.Typer(help="frontdesk: the back office of an appointment-based business.")
 db_app = typer.Typer(help="Database migrations.")
@@ -99,7 +100,7 @@ def db_upgrade(
     typer.echo(f"Database at {revision}.")
 
 
-@db_app.command("downgrade")
+@db_app.command("downgrade", context_settings={"ignore_unknown_options": True})
 def db_downgrade(
     revision: Annotated[str, typer.Argument(help="Target revision, e.g. -1 or base.")],
 ) -> None:
@@ -111,9 +112,25 @@ def db_downgrade(
 
 @db_app.command("current")
 def db_current() -> None:
-    """Show the database's current revision."""
+    """Show the database's current revision and whether it is the latest."""
     settings = _settings()
-    command.current(alembic_config(settings.database_url), verbose=False)
+    current = asyncio.run(_current_revisions(settings))
+    heads = head_revisions()
+    if not current:
+        typer.echo("No migrations applied (run `frontdesk db upgrade`).")
+        return
+    for revision in sorted(current):
+        typer.echo(f"{revision} (head)" if revision in heads else f"{revision} (behind head)")
+
+
+async def _current_revisions(settings: Settings) -> frozenset[str]:
+    engine = create_engine(settings.database_url, pool_size=1)
+    try:
+        return await database_revisions(engine)
+    except (OperationalError, ProgrammingError):
+        return frozenset()  # no alembic_version table yet
+    finally:
+        await engine.dispose()
 
 
 @users_app.command("create-admin")
