@@ -154,10 +154,15 @@ def app(database_url: str, engine: AsyncEngine, db: Any) -> FastAPI:
     return create_app(make_settings(database_url), engine=engine)
 
 
+def asgi_client(app: FastAPI) -> httpx.AsyncClient:
+    """A client that talks to ``app`` in-process; server errors come back as responses."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://frontdesk.test")
+
+
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://frontdesk.test") as client:
+    async with asgi_client(app) as client:
         yield client
 
 
@@ -169,8 +174,7 @@ def plain_app(tmp_path: Path) -> FastAPI:
 
 @pytest.fixture
 async def plain_client(plain_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=plain_app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://frontdesk.test") as client:
+    async with asgi_client(plain_app) as client:
         yield client
 
 

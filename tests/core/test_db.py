@@ -35,12 +35,17 @@ def _try_write_lock(path: str) -> bool:
         other.close()
 
 
-async def test_sqlite_writer_holds_the_write_lock_from_its_first_statement(
-    db: async_sessionmaker[AsyncSession], engine_name: str, database_url: str
-) -> None:
+@pytest.fixture
+def sqlite_path(engine_name: str, database_url: str) -> str:
     if engine_name != "sqlite":
         pytest.skip("SQLite locking")
-    path = database_url.split(":///", 1)[1]
+    return database_url.split(":///", 1)[1]
+
+
+async def test_sqlite_writer_holds_the_write_lock_from_its_first_statement(
+    db: async_sessionmaker[AsyncSession], sqlite_path: str
+) -> None:
+    path = sqlite_path
     async with open_session(db, write=True) as writer:
         await writer.execute(text("SELECT 1"))  # a read only, yet the lock is already held
         assert not _try_write_lock(path)
@@ -48,11 +53,9 @@ async def test_sqlite_writer_holds_the_write_lock_from_its_first_statement(
 
 
 async def test_sqlite_reader_does_not_take_the_write_lock(
-    db: async_sessionmaker[AsyncSession], engine_name: str, database_url: str
+    db: async_sessionmaker[AsyncSession], sqlite_path: str
 ) -> None:
-    if engine_name != "sqlite":
-        pytest.skip("SQLite locking")
-    path = database_url.split(":///", 1)[1]
+    path = sqlite_path
     async with open_session(db, write=False) as reader:
         await reader.execute(text("SELECT count(*) FROM users"))
         assert _try_write_lock(path)

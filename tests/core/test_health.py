@@ -7,14 +7,12 @@ from pathlib import Path
 import httpx
 
 from frontdesk.app import create_app
-from tests.conftest import make_settings
+from tests.conftest import asgi_client, make_settings
 from tests.databases import downgrade, migrate, sqlite_url
 
 
 def _client_for(url: str) -> httpx.AsyncClient:
-    app = create_app(make_settings(url))
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    return httpx.AsyncClient(transport=transport, base_url="http://frontdesk.test")
+    return asgi_client(create_app(make_settings(url)))
 
 
 async def test_healthz_answers_without_the_database(plain_client: httpx.AsyncClient) -> None:
