@@ -13,7 +13,7 @@ import frontdesk.catalog  # noqa: F401  (every table, permission and constraint 
 from frontdesk import __version__
 from frontdesk.core import health
 from frontdesk.core.config import Settings, get_settings
-from frontdesk.core.db import create_engine, create_sessionmaker
+from frontdesk.core.db import autocommit_reader, create_engine, create_sessionmaker
 from frontdesk.core.handlers import install_exception_handlers
 from frontdesk.core.logging import configure_logging
 from frontdesk.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.read_engine = autocommit_reader(engine)
     app.state.sessionmaker = create_sessionmaker(engine)
 
     app.include_router(health.router)

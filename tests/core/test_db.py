@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from frontdesk.catalog import metadata
-from frontdesk.core.db import open_session
+from frontdesk.core.db import autocommit_reader, open_session
 
 
 async def test_sqlite_runs_in_wal_mode_with_foreign_keys(
@@ -70,3 +70,17 @@ def test_every_constraint_and_index_name_fits_postgresql() -> None:
     ]
     assert names
     assert all(len(name) <= 63 for name in names), [n for n in names if len(n) > 63]
+
+
+async def test_the_hot_read_path_skips_transactions_on_postgresql(
+    engine: AsyncEngine, engine_name: str, db: object
+) -> None:
+    reader = autocommit_reader(engine)
+    async with reader.connect() as conn:
+        assert (await conn.execute(text("SELECT 1"))).scalar() == 1
+        if engine_name == "postgresql":
+            sync = conn.sync_connection
+            assert sync is not None
+            assert sync.get_execution_options()["isolation_level"] == "AUTOCOMMIT"
+        else:
+            assert reader is engine  # SQLite keeps its cheap deferred BEGIN

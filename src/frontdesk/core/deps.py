@@ -40,6 +40,13 @@ def _engine(request: Request) -> AsyncEngine:
     return engine
 
 
+def _read_engine(request: Request) -> AsyncEngine:
+    engine: AsyncEngine = request.app.state.read_engine
+    return engine
+
+
 DbSession = Annotated[AsyncSession, Depends(_request_session, scope="function")]
 AppSettings = Annotated[Settings, Depends(_settings)]
 Engine = Annotated[AsyncEngine, Depends(_engine)]
+# For single reads outside the request's unit of work (no BEGIN/ROLLBACK on PostgreSQL).
+ReadEngine = Annotated[AsyncEngine, Depends(_read_engine)]

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from frontdesk.core.deps import Engine
+from frontdesk.core.deps import ReadEngine
 from frontdesk.core.errors import ServiceUnavailableError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -46,7 +46,7 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", summary="The database is reachable and migrated to head")
-async def readyz(engine: Engine) -> dict[str, str]:
+async def readyz(engine: ReadEngine) -> dict[str, str]:
     try:
         current = await database_revisions(engine)
     except (SQLAlchemyError, OSError) as exc:
