@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Numeric
+from sqlalchemy import JSON, BigInteger, BindParameter, DateTime, Dialect, Numeric, literal
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -83,3 +83,12 @@ PortableJSON = JSON().with_variant(JSONB(), "postgresql")
 
 
 Money = ExactDecimal
+
+
+def exact_literal(value: Decimal | int | str) -> BindParameter[Decimal]:
+    """A constant for SQL on :class:`ExactDecimal` columns (CHECK constraints).
+
+    It is rendered through the type, so on SQLite it is scaled like the stored values:
+    ``discount_percent <= exact_literal(100)`` reads ``<= 1000000`` there.
+    """
+    return literal(to_money(value), ExactDecimal())

@@ -19,6 +19,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 import frontdesk.core.types
+from frontdesk.core.types import ExactDecimal, exact_literal
 
 revision: str = "2026_11_28_0001"
 down_revision: str | Sequence[str] | None = None
@@ -109,7 +110,11 @@ def upgrade() -> None:
         sa.Column("updated_at", frontdesk.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_at", frontdesk.core.types.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "discount_percent >= 0 AND discount_percent <= 100",
+            # exact_literal scales the bounds like the stored values (x10^4 on SQLite).
+            sa.and_(
+                sa.column("discount_percent", ExactDecimal()) >= exact_literal(0),
+                sa.column("discount_percent", ExactDecimal()) <= exact_literal(100),
+            ),
             name=op.f("ck_offers_discount_percent_range"),
         ),
         sa.CheckConstraint(

@@ -10,12 +10,12 @@ written; later revisions add what later code declares.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
+from uuid_utils.compat import uuid7
 
 from frontdesk.core.types import UTCDateTime
 
@@ -138,7 +138,7 @@ def _granted(rule: set[str], name: str) -> bool:
 
 def upgrade() -> None:
     now = datetime.now(UTC)
-    permission_ids = {f"{resource}:{action}": uuid.uuid4() for resource, action, _ in PERMISSIONS}
+    permission_ids = {f"{resource}:{action}": uuid7() for resource, action, _ in PERMISSIONS}
     op.bulk_insert(
         permissions_table,
         [
@@ -156,7 +156,7 @@ def upgrade() -> None:
     grants: list[dict[str, object]] = []
     role_rows: list[dict[str, object]] = []
     for name, (description, rule) in ROLES.items():
-        role_id = uuid.uuid4()
+        role_id = uuid7()
         role_rows.append(
             {
                 "id": role_id,

@@ -7,14 +7,27 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, true
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    and_,
+    column,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontdesk.core import clock
 from frontdesk.core.db import Base, CreatedAt, Timestamps, UUIDPrimaryKey, one_of
-from frontdesk.core.types import ExactDecimal, PortableJSON, UTCDateTime
+from frontdesk.core.types import ExactDecimal, PortableJSON, UTCDateTime, exact_literal
 
 CUSTOMER_OFFER_STATUSES = ("available", "used", "expired", "revoked")
+# Compared with constants through exact_literal, which scales them like stored values.
+_discount_percent = column("discount_percent", ExactDecimal())
 
 
 class Offer(UUIDPrimaryKey, Timestamps, Base):
@@ -23,7 +36,8 @@ class Offer(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "offers"
     __table_args__ = (
         CheckConstraint(
-            "discount_percent >= 0 AND discount_percent <= 100", name="discount_percent_range"
+            and_(_discount_percent >= exact_literal(0), _discount_percent <= exact_literal(100)),
+            name="discount_percent_range",
         ),
         CheckConstraint("valid_from < valid_until", name="validity_ordered"),
         CheckConstraint(
