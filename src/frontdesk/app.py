@@ -11,14 +11,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import frontdesk.catalog  # noqa: F401  (every table, permission and constraint mapping)
 from frontdesk import __version__
+from frontdesk.business.customers import service as customers_service
 from frontdesk.core import health
 from frontdesk.core.config import Settings, get_settings
 from frontdesk.core.db import autocommit_reader, create_engine, create_sessionmaker
+from frontdesk.core.events import bus
 from frontdesk.core.handlers import install_exception_handlers
 from frontdesk.core.logging import configure_logging
 from frontdesk.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from frontdesk.core.openapi import install_openapi
+from frontdesk.core.outbox import OutboxDispatcher, sender_from_settings
+from frontdesk.core.ratelimit import limiter_from_settings
 from frontdesk.meta import router as meta_router
+from frontdesk.security.audit.router import router as audit_router
+from frontdesk.security.auth.admin_router import router as admin_accounts_router
+from frontdesk.security.auth.router import router as auth_router
 
 API_PREFIX = "/api/v1"
 
@@ -27,8 +34,14 @@ log = logging.getLogger("frontdesk")
 
 def _api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX)
-    api.include_router(meta_router)
+    for router in (meta_router, auth_router, admin_accounts_router, audit_router):
+        api.include_router(router)
     return api
+
+
+def _subscribe_event_handlers() -> None:
+    """Higher layers react to lower layers' events; subscribing twice is harmless."""
+    customers_service.subscribe(bus)
 
 
 def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
@@ -38,11 +51,16 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     owns_engine = engine is None
     if engine is None:
         engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+    rate_limiter = limiter_from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         log.info("frontdesk %s serving (%s)", __version__, settings.environment.value)
+        outbox: OutboxDispatcher = _app.state.outbox
+        outbox.start()
         yield
+        await outbox.close()
+        await rate_limiter.close()
         if owns_engine:
             await engine.dispose()
 
@@ -56,7 +74,10 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.engine = engine
     app.state.read_engine = autocommit_reader(engine)
     app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.outbox = OutboxDispatcher(app.state.sessionmaker, sender_from_settings(settings))
+    app.state.rate_limiter = rate_limiter
 
+    _subscribe_event_handlers()
     app.include_router(health.router)
     app.include_router(_api_router())
     install_exception_handlers(app)

@@ -15,7 +15,7 @@ from frontdesk.business.orders import permissions as _orders_permissions
 from frontdesk.business.scheduling import models as scheduling
 from frontdesk.business.scheduling import overlap as _scheduling_overlap
 from frontdesk.business.scheduling import permissions as _scheduling_permissions
-from frontdesk.core import idempotency
+from frontdesk.core import idempotency, outbox_models
 from frontdesk.core.db import Base
 from frontdesk.core.permissions import REGISTRY as PERMISSIONS
 from frontdesk.rewards.loyalty import models as loyalty
@@ -40,6 +40,7 @@ DOMAIN_MODULES = (
     loyalty,
     marketing,
     idempotency,
+    outbox_models,
 )
 metadata = Base.metadata
 

@@ -15,12 +15,14 @@ from frontdesk.core.config import Settings, get_settings
 from frontdesk.core.db import create_engine, create_sessionmaker, is_sqlite, transaction
 from frontdesk.core.errors import AppError
 from frontdesk.core.health import alembic_config, database_revisions, head_revisions
+from frontdesk.security.audit.cli import audit_app
 
 app = typer.Typer(help="frontdesk: the back office of an appointment-based business.")
 db_app = typer.Typer(help="Database migrations.")
 users_app = typer.Typer(help="User accounts.")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
 
 
 def _settings() -> Settings:

@@ -6,9 +6,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from frontdesk import __version__
+from frontdesk.core.access import PUBLIC
 from frontdesk.core.deps import AppSettings
 
-router = APIRouter(tags=["meta"])
+router = APIRouter(tags=["meta"], dependencies=[PUBLIC])
 
 
 class ServiceInfo(BaseModel):

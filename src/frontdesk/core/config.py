@@ -33,7 +33,37 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     db_pool_size: int = Field(default=10, ge=1, le=200)
     log_level: str = "INFO"
+    # Shared state (request throttling) moves to Redis when set, so processes agree.
     redis_url: str | None = None
+    # Outgoing email: smtp://user:pass@host:port (smtps:// for implicit TLS); unset in
+    # dev prints messages to the console.
+    smtp_url: SecretStr | None = None
+    mail_from: str = "frontdesk <no-reply@localhost>"
+    # Where links in emails point (the web console or booking page).
+    public_url: str = "http://127.0.0.1:8000"
+
+    # Tokens and sessions (SECURITY.md 8-11).
+    jwt_issuer: str = "frontdesk"
+    jwt_audience: str = "frontdesk-api"
+    access_token_minutes: int = Field(default=10, ge=1, le=15)
+    staff_session_idle_minutes: int = Field(default=30, ge=1)
+    staff_session_absolute_hours: int = Field(default=12, ge=1)
+    customer_session_idle_minutes: int = Field(default=60 * 24 * 7, ge=1)
+    customer_session_absolute_hours: int = Field(default=24 * 30, ge=1)
+    refresh_reuse_grace_seconds: int = Field(default=10, ge=0, le=120)
+    password_reset_minutes: int = Field(default=30, ge=5, le=24 * 60)
+    email_verification_hours: int = Field(default=48, ge=1)
+
+    # Brute-force protection (Keycloak-style; SECURITY.md 6).
+    login_max_failures: int = Field(default=5, ge=1)
+    login_wait_increment_seconds: int = Field(default=60, ge=1)
+    login_max_wait_seconds: int = Field(default=15 * 60, ge=1)
+    login_failure_reset_seconds: int = Field(default=12 * 60 * 60, ge=60)
+    ip_max_failures: int = Field(default=50, ge=1)
+    # Anonymous auth endpoints: requests per client IP per minute.
+    auth_requests_per_minute: int = Field(default=30, ge=1)
+    # Proxies whose X-Forwarded-For is believed (IPs or CIDRs); empty = use the socket.
+    trusted_proxies: list[str] = Field(default_factory=list)
 
     @field_validator("time_zone")
     @classmethod

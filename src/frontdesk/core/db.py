@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, MetaData, Uuid, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -130,3 +131,12 @@ async def transaction(
     """A unit of work outside a request (CLI, jobs, own-transaction audit rows)."""
     async with open_session(sessionmaker, write=write) as session, session.begin():
         yield session
+
+
+@asynccontextmanager
+async def write_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A short Core write transaction outside any session (hot-path bookkeeping)."""
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(**{WRITE_OPTION: True})
+        async with conn.begin():
+            yield conn

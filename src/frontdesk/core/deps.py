@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from frontdesk.core.config import Settings
-from frontdesk.core.db import open_session
+from frontdesk.core.db import open_session, transaction
+
+log = logging.getLogger("frontdesk.db")
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+FailureWork = Callable[[AsyncSession], Awaitable[None]]
+_ON_FAILURE = "frontdesk_on_failure"
+_AFTER_COMMIT = "frontdesk_after_commit"
+
+
+def persist_on_failure(session: AsyncSession, work: FailureWork) -> None:
+    """Run ``work`` in its own transaction if this request fails.
+
+    For records that must outlive a refused request (a failed login, a denied access, a
+    detected token reuse). It runs after the request's transaction has rolled back, so
+    on SQLite it never waits on the request's own write lock.
+    """
+    session.info.setdefault(_ON_FAILURE, []).append(work)
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Call ``callback`` once the request's transaction has committed (e.g. wake the outbox)."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -26,8 +49,22 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
             yield session
         except BaseException:
             await session.rollback()
+            await _run_failure_work(sessionmaker, session.info.pop(_ON_FAILURE, []))
             raise
         await session.commit()
+        for callback in session.info.pop(_AFTER_COMMIT, []):
+            callback()
+
+
+async def _run_failure_work(
+    sessionmaker: async_sessionmaker[AsyncSession], work: list[FailureWork]
+) -> None:
+    for item in work:
+        try:
+            async with transaction(sessionmaker) as session:
+                await item(session)
+        except Exception:
+            log.exception("could not persist a record of a failed request")
 
 
 def _settings(request: Request) -> Settings:

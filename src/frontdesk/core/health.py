@@ -12,12 +12,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from frontdesk.core.access import PUBLIC
 from frontdesk.core.deps import ReadEngine
 from frontdesk.core.errors import ServiceUnavailableError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], dependencies=[PUBLIC])
 
 
 def alembic_config(database_url: str | None = None) -> Config:

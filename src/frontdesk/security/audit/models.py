@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontdesk.core.db import Base, CreatedAt, UUIDPrimaryKey
@@ -20,6 +20,8 @@ class AuditLog(UUIDPrimaryKey, CreatedAt, Base):
         Index(None, "action", "created_at"),
     )
 
+    # Position in the hash chain: assigned under a lock, so the chain never forks.
+    sequence: Mapped[int] = mapped_column(BigInteger, unique=True)
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     action: Mapped[str] = mapped_column(String(100))
     resource: Mapped[str | None] = mapped_column(String(200))

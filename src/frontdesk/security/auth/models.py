@@ -63,6 +63,8 @@ class RefreshToken(UUIDPrimaryKey, CreatedAt, Base):
     )
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when a used token was accepted once more inside the reuse grace window.
+    grace_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class EnhancedUserSession(UUIDPrimaryKey, Timestamps, Base):

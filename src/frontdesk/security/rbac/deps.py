@@ -1,0 +1,84 @@
+"""The gate of every route: ``require("resource:action")`` or an explicit ``PUBLIC``.
+
+Effective permissions = the permissions of the caller's active roles + their active,
+unexpired direct grants, read in one query per request so any change applies on the
+very next request, in every process.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from fastapi import Depends, Request
+from sqlalchemy import and_, or_, select, union
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from frontdesk.core import clock
+from frontdesk.core.access import PERMISSION_ATTRIBUTE, PUBLIC
+from frontdesk.core.errors import PermissionDeniedError
+from frontdesk.core.permissions import PermissionDef
+from frontdesk.core.request_context import request_meta
+from frontdesk.security.audit import service as audit
+from frontdesk.security.auth.deps import CurrentPrincipal, Principal
+from frontdesk.security.rbac.models import (
+    Permission,
+    Role,
+    RolePermission,
+    UserPermission,
+    UserRole,
+)
+
+
+def effective_permissions_query(user_id: uuid.UUID, now: datetime) -> Any:
+    via_roles = (
+        select(Permission.name)
+        .join(RolePermission, RolePermission.permission_id == Permission.id)
+        .join(Role, and_(Role.id == RolePermission.role_id, Role.is_active.is_(True)))
+        .join(UserRole, UserRole.role_id == Role.id)
+        .where(UserRole.user_id == user_id)
+    )
+    direct = (
+        select(Permission.name)
+        .join(UserPermission, UserPermission.permission_id == Permission.id)
+        .where(
+            UserPermission.user_id == user_id,
+            UserPermission.is_active.is_(True),
+            or_(UserPermission.expires_at.is_(None), UserPermission.expires_at > now),
+        )
+    )
+    return union(via_roles, direct)
+
+
+async def effective_permissions(engine: AsyncEngine, user_id: uuid.UUID) -> frozenset[str]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(effective_permissions_query(user_id, clock.now()))
+        return frozenset(row[0] for row in rows)
+
+
+def require(permission: PermissionDef) -> Any:
+    """A dependency that lets the request through only with ``permission``."""
+
+    async def guard(request: Request, principal: CurrentPrincipal) -> Principal:
+        granted = await effective_permissions(request.app.state.read_engine, principal.user_id)
+        if permission.name not in granted:
+            await audit.record_standalone(
+                request.app.state.sessionmaker,
+                action="authz.denied",
+                success=False,
+                actor_id=principal.user_id,
+                resource=f"route:{request.method} {request.url.path}",
+                details={"permission": permission.name},
+                meta=request_meta(request),
+            )
+            raise PermissionDeniedError(
+                f"This needs the permission {permission.name}.", permission=permission.name
+            )
+        return principal
+
+    setattr(guard, PERMISSION_ATTRIBUTE, permission.name)
+    return Depends(guard)
+
+
+__all__ = ["PUBLIC", "effective_permissions", "require"]
