@@ -24,6 +24,7 @@ from frontdesk.core.outbox import OutboxDispatcher, sender_from_settings
 from frontdesk.core.ratelimit import limiter_from_settings
 from frontdesk.meta import router as meta_router
 from frontdesk.security.audit.router import router as audit_router
+from frontdesk.security.auth import throttle
 from frontdesk.security.auth.admin_router import router as admin_accounts_router
 from frontdesk.security.auth.router import router as auth_router
 
@@ -44,9 +45,23 @@ def _subscribe_event_handlers() -> None:
     customers_service.subscribe(bus)
 
 
+MAX_LOGIN_FAILURES_PER_HOUR = 100  # SECURITY.md 6
+
+
+def _check_throttle_settings(settings: Settings) -> None:
+    bound = throttle.max_failures_per_hour(settings)
+    if bound > MAX_LOGIN_FAILURES_PER_HOUR:
+        raise ValueError(
+            f"The login throttling settings allow up to {bound} failures per hour per "
+            f"account; at most {MAX_LOGIN_FAILURES_PER_HOUR} are allowed. Raise "
+            "FRONTDESK_LOGIN_WAIT_INCREMENT_SECONDS or lower FRONTDESK_LOGIN_MAX_FAILURES."
+        )
+
+
 def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
     """Build the app. Pass ``engine`` to share one (tests); otherwise the app owns its own."""
     settings = settings or get_settings()
+    _check_throttle_settings(settings)
     configure_logging(json_lines=settings.is_production, level=settings.log_level)
     owns_engine = engine is None
     if engine is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from frontdesk.app import create_app
 from tests.conftest import asgi_client, make_settings
@@ -46,3 +47,15 @@ async def test_readyz_is_503_when_the_database_is_unreachable(tmp_path: Path) ->
         response = await client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["code"] == "service_unavailable"
+
+
+def test_the_app_refuses_throttling_settings_that_allow_over_100_failures_an_hour(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(
+        sqlite_url(tmp_path / "unused.db"),
+        login_wait_increment_seconds=1,
+        login_max_wait_seconds=2,
+    )
+    with pytest.raises(ValueError, match="failures per hour"):
+        create_app(settings)

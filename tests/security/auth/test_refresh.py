@@ -117,3 +117,16 @@ async def test_an_unknown_refresh_token_is_401(client: httpx.AsyncClient, db: An
     response = await _refresh(client, "x" * 43)
     assert response.status_code == 401
     assert response.json()["code"] == "unauthenticated"
+
+
+async def test_refreshes_are_audited_both_ways(
+    db: async_sessionmaker[AsyncSession], client: httpx.AsyncClient, tokens: dict[str, Any]
+) -> None:
+    await _refresh(client, tokens["refresh_token"])
+    await _refresh(client, "not-a-token-at-all-but-long-enough")
+    async with db() as session:
+        rows = (
+            await session.scalars(select(AuditLog).where(AuditLog.action == "auth.refresh"))
+        ).all()
+    assert sorted(row.success for row in rows) == [False, True]
+    assert all(tokens["refresh_token"] not in str(row.details) for row in rows)

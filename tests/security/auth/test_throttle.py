@@ -1,4 +1,5 @@
-"""The brute-force ledger (SECURITY.md 6): counts, escalation, cap, reset, concurrency."""
+"""The brute-force ledger (SECURITY.md 6): admission, counts, escalation, cap, reset,
+refunds, concurrency."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from frontdesk.core import clock as clock_module
@@ -35,10 +36,24 @@ async def _fail(
     *,
     identifier: str = USER,
     ip: str | None = IP,
+) -> bool:
+    """One failed login: an attempt admitted (counted) and never followed by a success,
+    committed in its own transaction as the login route does. ``False``: refused."""
+    return await throttle.admit_attempt(
+        db, identifier=identifier, ip=ip, settings=settings, now=clock_module.now()
+    )
+
+
+async def _succeed(
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    *,
+    identifier: str = USER,
+    ip: str | None = IP,
 ) -> None:
-    """One failed login, committed in its own transaction as the login route will."""
+    """The success after an admitted attempt, committed as the login request does."""
     async with open_session(db, write=True) as session:
-        await throttle.record_failure(
+        await throttle.record_success(
             session, identifier=identifier, ip=ip, settings=settings, now=clock_module.now()
         )
         await session.commit()
@@ -134,18 +149,21 @@ async def test_window_restarts_after_the_reset_time(
     assert (row.attempts, row.window_started_at) == (1, clock.now())
 
 
-async def test_success_resets_the_account_but_not_the_ip(
+async def test_success_resets_the_account_and_refunds_its_own_ip_attempt(
     db: async_sessionmaker[AsyncSession], settings: Settings, clock: FrozenClock
 ) -> None:
-    for _ in range(settings.login_max_failures):
-        await _fail(db, settings)
-    async with open_session(db, write=True) as session:
-        await throttle.record_success(session, identifier="ALICE@example.com", now=clock.now())
-        await session.commit()
+    failures = settings.login_max_failures - 1
+    for _ in range(failures):
+        assert await _fail(db, settings)
+    # The right password: its attempt is counted first, then the success settles it.
+    assert await throttle.admit_attempt(
+        db, identifier="ALICE@example.com", ip=IP, settings=settings, now=clock.now()
+    )
+    await _succeed(db, settings, identifier="ALICE@example.com")
     assert await _row(db, "login:alice@example.com") is None
     ip_row = await _row(db, "ip:" + IP)
     assert ip_row is not None
-    assert ip_row.attempts == settings.login_max_failures
+    assert ip_row.attempts == failures  # the IP row keeps the failures, not the success
     assert await _blocked(db) is None
 
 
@@ -181,30 +199,136 @@ async def test_at_most_100_failures_in_any_hour(
     assert busiest <= throttle.max_failures_per_hour(settings) <= 100
 
 
-async def test_concurrent_failures_both_count(
+async def test_blocked_account_refuses_without_counting(
     db: async_sessionmaker[AsyncSession], settings: Settings, clock: FrozenClock
 ) -> None:
-    """Two sessions insert the same new rows at once: the second waits, then counts."""
-    async with open_session(db, write=True) as first, open_session(db, write=True) as second:
-        await throttle.record_failure(
-            first, identifier=USER, ip=IP, settings=settings, now=clock.now()
-        )
+    for _ in range(settings.login_max_failures):
+        assert await _fail(db, settings)
+    account = await _row(db, "login:alice@example.com")
+    assert account is not None
+    until = clock.now() + timedelta(seconds=settings.login_wait_increment_seconds)
+    assert (account.attempts, account.blocked_until) == (settings.login_max_failures, until)
+    # Refused on any address; neither the account row nor the IP rows move.
+    assert not await _fail(db, settings)
+    assert not await _fail(db, settings, ip="198.51.100.1")
+    after = await _row(db, "login:alice@example.com")
+    assert after is not None
+    assert (after.attempts, after.blocked_until) == (settings.login_max_failures, until)
+    ip_row = await _row(db, "ip:" + IP)
+    assert ip_row is not None
+    assert ip_row.attempts == settings.login_max_failures
+    assert await _row(db, "ip:198.51.100.1") is None
+    # The moment the block ends the next attempt is admitted and blocks again (escalation).
+    clock.set(until)
+    assert await _fail(db, settings)
+    again = await _row(db, "login:alice@example.com")
+    assert again is not None
+    assert again.attempts == settings.login_max_failures + 1
+    assert again.blocked_until == clock.now() + timedelta(
+        seconds=settings.login_wait_increment_seconds
+    )
 
-        async def second_failure() -> None:
-            await throttle.record_failure(
-                second, identifier=USER, ip=IP, settings=settings, now=clock.now()
-            )
-            await second.commit()
 
-        racing = asyncio.create_task(second_failure())
-        done, _ = await asyncio.wait({racing}, timeout=0.3)
-        assert not done, "the second writer should wait for the first one's rows"
-        await first.commit()
-        await racing
+async def test_blocked_ip_refuses_without_counting_the_account(
+    db: async_sessionmaker[AsyncSession], clock: FrozenClock, database_url: str
+) -> None:
+    settings = make_settings(database_url, ip_max_failures=2, login_max_failures=10)
+    assert await _fail(db, settings, identifier="first")
+    assert await _fail(db, settings, identifier="second")
+    assert not await _fail(db, settings, identifier="third")
+    assert await _row(db, "login:third") is None  # rolled back with the refused IP row
+    ip_row = await _row(db, "ip:" + IP)
+    assert ip_row is not None
+    assert ip_row.attempts == 2
+
+
+async def test_a_refund_never_goes_below_zero(
+    db: async_sessionmaker[AsyncSession], settings: Settings, clock: FrozenClock
+) -> None:
+    await _succeed(db, settings)  # no rows at all: nothing to refund
+    assert await _row(db, "ip:" + IP) is None
+    assert await _fail(db, settings)
+    await _succeed(db, settings)
+    await _succeed(db, settings)
+    ip_row = await _row(db, "ip:" + IP)
+    assert ip_row is not None
+    assert ip_row.attempts == 0
+
+
+async def test_a_refund_below_the_threshold_lifts_the_ip_block_it_caused(
+    db: async_sessionmaker[AsyncSession], clock: FrozenClock, database_url: str
+) -> None:
+    settings = make_settings(database_url, ip_max_failures=3, login_max_failures=10)
+    assert await _fail(db, settings, identifier="a")
+    assert await _fail(db, settings, identifier="b")
+    # The third attempt reaches the IP threshold and blocks the address ...
+    assert await _fail(db, settings, identifier="owner")
+    assert await _blocked(db, identifier="someone", ip=IP) is not None
+    # ... but it was the owner's right password: the refund lifts the block.
+    await _succeed(db, settings, identifier="owner")
+    ip_row = await _row(db, "ip:" + IP)
+    assert ip_row is not None
+    assert (ip_row.attempts, ip_row.blocked_until) == (2, None)
+    # Real failures that reach the threshold still block ...
+    assert await _fail(db, settings, identifier="c")
+    until = await _blocked(db, identifier="someone", ip=IP)
+    assert until is not None
+    # ... and a success past it refunds its attempt but keeps the block (4 - 1 >= 3).
+    clock.set(until)
+    assert await _fail(db, settings, identifier="d")
+    await _succeed(db, settings, identifier="d")
+    assert await _blocked(db, identifier="someone", ip=IP) is not None
+    ip_row = await _row(db, "ip:" + IP)
+    assert ip_row is not None
+    assert ip_row.attempts == 3
+
+
+async def test_parallel_attempts_on_one_account_count_exactly_up_to_the_block(
+    db: async_sessionmaker[AsyncSession], settings: Settings, clock: FrozenClock
+) -> None:
+    """Many attempts at once, each in its own transaction and connection: exactly
+    ``threshold`` are admitted, the rest see the block the last admitted one set."""
+    results = await asyncio.gather(*(_fail(db, settings) for _ in range(8)))
+    assert sum(results) == settings.login_max_failures
     for key in ("login:alice@example.com", "ip:" + IP):
         row = await _row(db, key)
         assert row is not None
-        assert row.attempts == 2
+        assert row.attempts == settings.login_max_failures
+    assert await _blocked(db) is not None
+
+
+async def test_parallel_attempts_on_a_new_row_all_count(
+    db: async_sessionmaker[AsyncSession], clock: FrozenClock, database_url: str
+) -> None:
+    """Concurrent first inserts of the same rows: each waits for the other, then counts."""
+    settings = make_settings(database_url, login_max_failures=100)
+    assert all(await asyncio.gather(*(_fail(db, settings) for _ in range(8))))
+    for key in ("login:alice@example.com", "ip:" + IP):
+        row = await _row(db, key)
+        assert row is not None
+        assert row.attempts == 8
+
+
+async def test_an_attempt_waits_for_a_writer_holding_the_row(
+    db: async_sessionmaker[AsyncSession], settings: Settings, clock: FrozenClock
+) -> None:
+    """The counting upsert is serialized with any other write of the row."""
+    assert await _fail(db, settings)
+    async with open_session(db, write=True) as holder:
+        await holder.execute(
+            update(RateLimitLog)
+            .where(RateLimitLog.identifier == "login:alice@example.com")
+            .values(attempts=RateLimitLog.attempts + 10)
+        )
+        racing = asyncio.create_task(_fail(db, settings))
+        done, _ = await asyncio.wait({racing}, timeout=0.3)
+        assert not done, "the attempt should wait for the row's writer"
+        await holder.commit()
+        assert await racing  # 12 >= threshold: admitted, and it blocks the account
+    row = await _row(db, "login:alice@example.com")
+    assert row is not None
+    assert row.attempts == 12
+    assert row.blocked_until is not None
 
 
 async def test_overlong_identifiers_are_hashed_to_fit(

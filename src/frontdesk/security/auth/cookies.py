@@ -11,6 +11,7 @@ from datetime import datetime
 
 from fastapi import Response
 
+from frontdesk.core import clock
 from frontdesk.core.config import Settings
 
 COOKIE_NAME = "frontdesk_refresh"
@@ -20,10 +21,13 @@ COOKIE_PATH = "/api/v1/auth"
 def set_refresh_cookie(
     response: Response, settings: Settings, token: str, expires_at: datetime
 ) -> None:
+    # Max-Age rather than Expires: the browser counts from its own clock, so clock skew
+    # between server and client cannot end the cookie early or keep it late.
+    lifetime = max(int((expires_at - clock.now()).total_seconds()), 0)
     response.set_cookie(
         COOKIE_NAME,
         token,
-        expires=expires_at,
+        max_age=lifetime,
         path=COOKIE_PATH,
         secure=settings.is_production,
         httponly=True,

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from frontdesk.core import clock
 from frontdesk.core.config import Settings
@@ -44,23 +44,15 @@ def _dummy_hash() -> str:
 
 @dataclass(frozen=True)
 class FailedLogin:
+    """What a refused login leaves behind. The attempt itself was already counted by
+    ``throttle.admit_attempt`` before the password check, so nothing is counted here."""
+
     identifier: str
     user_id: uuid.UUID | None
     reason: str
-    locked: bool
     meta: RequestMeta
-    settings: Settings
 
     async def persist(self, session: AsyncSession) -> None:
-        now = clock.now()
-        if not self.locked:  # attempts while locked do not extend the lock
-            await throttle.record_failure(
-                session,
-                identifier=self.identifier,
-                ip=self.meta.ip or "unknown",
-                settings=self.settings,
-                now=now,
-            )
         if self.user_id is not None:
             await log_session_event(
                 session,
@@ -81,8 +73,8 @@ class FailedLogin:
         )
 
 
-def _failure_reason(user: User | None, password_ok: bool, locked: bool) -> str | None:
-    if locked:
+def _failure_reason(user: User | None, password_ok: bool, admitted: bool) -> str | None:
+    if not admitted:
         return "locked"
     if user is None:
         return "unknown_user"
@@ -97,30 +89,29 @@ async def login(
     session: AsyncSession,
     settings: Settings,
     *,
+    sessionmaker: async_sessionmaker[AsyncSession],
     identifier: str,
     password: str,
     device_info: str | None,
     meta: RequestMeta,
 ) -> TokenPair:
+    """Sign in. The attempt is counted first, in its own committed transaction (so
+    parallel guesses cannot all slip past the block), before ``session`` runs any
+    statement (so on SQLite it never waits on this request's own write lock)."""
     now = clock.now()
-    blocked_until = await throttle.login_blocked(
-        session, identifier=identifier, ip=meta.ip or "unknown", now=now
+    ip = meta.ip or "unknown"
+    admitted = await throttle.admit_attempt(
+        sessionmaker, identifier=identifier, ip=ip, settings=settings, now=now
     )
+    # Every path, refused ones included, looks the user up and runs the hasher once.
     user = await find_user_by_identifier(session, identifier)
     password_ok = await verify_password(user.hashed_password if user else _dummy_hash(), password)
-    reason = _failure_reason(user, password_ok, blocked_until is not None)
+    reason = _failure_reason(user, password_ok, admitted)
     if reason is not None or user is None:
-        failure = FailedLogin(
-            identifier,
-            user.id if user else None,
-            reason or "unknown_user",
-            blocked_until is not None,
-            meta,
-            settings,
-        )
+        failure = FailedLogin(identifier, user.id if user else None, reason or "unknown_user", meta)
         persist_on_failure(session, failure.persist)
         raise InvalidCredentialsError
-    await throttle.record_success(session, identifier=identifier, now=now)
+    await throttle.record_success(session, identifier=identifier, ip=ip, settings=settings, now=now)
     if needs_rehash(user.hashed_password):
         user.hashed_password = await hash_password(password)
     user.last_login_at = now

@@ -101,11 +101,17 @@ async def register(
 
 @router.post("/login", dependencies=[PUBLIC, AnonymousThrottle], summary="Sign in")
 async def login(
-    body: LoginRequest, response: Response, session: DbSession, settings: AppSettings, meta: Meta
+    body: LoginRequest,
+    request: Request,
+    response: Response,
+    session: DbSession,
+    settings: AppSettings,
+    meta: Meta,
 ) -> TokenResponse:
     pair = await do_login(
         session,
         settings,
+        sessionmaker=request.app.state.sessionmaker,
         identifier=body.identifier,
         password=body.password,
         device_info=body.device_info,
@@ -133,9 +139,33 @@ async def refresh(
     except RefreshRefusedError as refused:
         if refused.reuse and refused.session_pk is not None:
             persist_on_failure(session, _reuse_response(refused, meta))
+        else:
+            persist_on_failure(session, _refused_refresh(refused, meta))
         raise NotAuthenticatedError("The refresh token is not valid; sign in again.") from refused
+    await audit.record(
+        session,
+        action="auth.refresh",
+        success=True,
+        actor_id=pair.user_id,
+        resource=f"session:{pair.session_id}",
+        meta=meta,
+    )
     in_cookie = body.refresh_in_cookie or (body.refresh_token is None and cookie is not None)
     return _token_response(response, settings, pair, in_cookie=in_cookie)
+
+
+def _refused_refresh(refused: RefreshRefusedError, meta: RequestMeta) -> FailureWork:
+    async def record(session: AsyncSession) -> None:
+        await audit.record(
+            session,
+            action="auth.refresh",
+            success=False,
+            actor_id=refused.user_id,
+            details={"reason": refused.reason},
+            meta=meta,
+        )
+
+    return record
 
 
 def _reuse_response(refused: RefreshRefusedError, meta: RequestMeta) -> FailureWork:

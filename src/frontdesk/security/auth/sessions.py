@@ -38,6 +38,7 @@ class TokenPair:
     refresh_token: str
     refresh_expires_at: datetime
     session_id: str
+    user_id: uuid.UUID
 
 
 class RefreshRefusedError(Exception):
@@ -64,7 +65,9 @@ def _pair(
     access, access_expires = issue_access_token(
         settings, user_id=session.user_id, session_id=session.session_id, now=now
     )
-    return TokenPair(access, access_expires, refresh, session.expires_at, session.session_id)
+    return TokenPair(
+        access, access_expires, refresh, session.expires_at, session.session_id, session.user_id
+    )
 
 
 async def log_session_event(

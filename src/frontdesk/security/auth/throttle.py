@@ -1,22 +1,32 @@
 """The brute-force ledger for logins (SECURITY.md 6), Keycloak-style, in ``rate_limit_logs``.
 
-Two rows count failed logins: the account, ``("login:<normalized identifier>", "login")``,
+Two rows count login attempts: the account, ``("login:<normalized identifier>", "login")``,
 and the client, ``("ip:<address>", "login")``. The caller's protocol:
 
-1. ``login_blocked`` first. While it returns an instant, the caller answers the same
-   generic failure as a wrong password and does **not** call ``record_failure``:
-   attempts refused by a block never reach the password check, so they never count.
-2. A wrong password (or unknown account): ``record_failure``, in a transaction that
-   survives the refused request (``core.deps.persist_on_failure``).
-3. A success: ``record_success`` resets the account row; the IP row is kept.
+1. ``admit_attempt`` first, **before** the password is checked, in its own short
+   committed transaction. It counts the attempt on both rows at once, or, while either
+   row is blocked, refuses it and counts nothing. Counting first is what makes the
+   bound hold under parallel requests: N simultaneous guesses are N counted attempts,
+   and the one that reaches the threshold blocks every later one.
+2. A refused attempt or a failed check answers the generic failure; nothing more is
+   counted (the attempt already was).
+3. A success: ``record_success`` (in the request's transaction) resets the account row
+   and refunds the admitted attempt on the IP row, so the IP row counts failures only.
 
-Escalation: once a row holds ``threshold`` failures in its window, *every* further
-failure blocks it for ``increment * (attempts // threshold)`` seconds, capped at
-``login_max_wait_seconds``. A window restarts at 1 when it began at least
+Escalation: once a row holds ``threshold`` attempts in its window, *every* further
+admitted attempt blocks it for ``increment * (attempts // threshold)`` seconds, capped
+at ``login_max_wait_seconds``. A window restarts at 1 when it began at least
 ``login_failure_reset_seconds`` ago. :func:`max_failures_per_hour` is the resulting
 provable bound for an account; it is 69 with the default settings (SECURITY.md: 100).
 
-Every function only flushes; the caller commits.
+Atomicity: the count is one ``INSERT ... ON CONFLICT DO UPDATE ... WHERE not blocked
+RETURNING`` per row. The upsert takes the row lock (PostgreSQL) or runs under the
+write lock taken at ``BEGIN IMMEDIATE`` (SQLite), so concurrent attempts for one row
+are serialized until the counting transaction commits, block included; a refused
+upsert returns no row.
+
+``admit_attempt`` commits its own transaction; every other function only flushes and
+the caller commits.
 """
 
 from __future__ import annotations
@@ -29,9 +39,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Insert, case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from frontdesk.core.config import Settings
+from frontdesk.core.db import transaction
 from frontdesk.core.ids import new_id
 from frontdesk.core.pagination import page_of, paginate
 from frontdesk.core.schemas import ResponseModel
@@ -102,7 +113,11 @@ def max_failures_per_hour(settings: Settings) -> int:
 async def login_blocked(
     session: AsyncSession, *, identifier: str, ip: str | None, now: datetime
 ) -> datetime | None:
-    """Until when the account or the client is blocked; ``None`` if neither is."""
+    """Until when the account or the client is blocked; ``None`` if neither is.
+
+    A read for reports and tests; logins use :func:`admit_attempt`, which checks and
+    counts in one step.
+    """
     keys = [account_key(identifier)] + ([ip_key(ip)] if ip else [])
     until = await session.scalar(
         select(func.max(RateLimitLog.blocked_until)).where(
@@ -114,44 +129,110 @@ async def login_blocked(
     return until
 
 
-async def record_failure(
-    session: AsyncSession, *, identifier: str, ip: str | None, settings: Settings, now: datetime
-) -> None:
-    """Count one failed login against the account and, when known, the client IP."""
-    await _count_failure(
-        session, account_key(identifier), settings.login_max_failures, settings, now
-    )
+class _RefusedError(Exception):
+    """Raised inside the counting transaction to roll back a partly counted attempt."""
+
+
+async def admit_attempt(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    identifier: str,
+    ip: str | None,
+    settings: Settings,
+    now: datetime,
+) -> bool:
+    """Count one login attempt against the account and, when known, the client IP.
+
+    Runs and commits its own write transaction, before the password is checked.
+    ``False``: the account or the IP is blocked at ``now``; nothing was counted (an
+    attempt refused by one row is not counted on the other either).
+    """
+    rows = [(account_key(identifier), settings.login_max_failures)]
     if ip:
-        await _count_failure(session, ip_key(ip), settings.ip_max_failures, settings, now)
+        rows.append((ip_key(ip), settings.ip_max_failures))
+    try:
+        # Always account row first, then IP row: one lock order, no deadlocks.
+        async with transaction(sessionmaker) as session:
+            for key, threshold in rows:
+                if not await _count_attempt(session, key, threshold, settings, now):
+                    raise _RefusedError
+    except _RefusedError:
+        return False
+    return True
 
 
-async def record_success(session: AsyncSession, *, identifier: str, now: datetime) -> None:
-    """Forget the account's failures (the IP row keeps counting). ``now`` is for symmetry."""
+async def record_success(
+    session: AsyncSession,
+    *,
+    identifier: str,
+    ip: str | None,
+    settings: Settings,
+    now: datetime,
+) -> None:
+    """After an admitted attempt succeeded: forget the account's attempts and refund
+    the attempt on the IP row (never below 0), so the IP row keeps counting failures only.
+
+    A refund that leaves the IP row below its threshold also lifts its block: by the
+    escalation rule such a row is not blocked, so a block can only have been set by the
+    attempt that just succeeded.
+    """
     await session.execute(
         delete(RateLimitLog).where(
             RateLimitLog.identifier == account_key(identifier),
             RateLimitLog.action == LOGIN_ACTION,
         )
     )
+    if ip:
+        remaining = RateLimitLog.attempts - 1
+        await session.execute(
+            update(RateLimitLog)
+            .where(
+                RateLimitLog.identifier == ip_key(ip),
+                RateLimitLog.action == LOGIN_ACTION,
+                RateLimitLog.attempts > 0,
+            )
+            .values(
+                attempts=remaining,
+                blocked_until=case(
+                    (remaining < settings.ip_max_failures, None),
+                    else_=RateLimitLog.blocked_until,
+                ),
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
     await session.flush()
 
 
-async def _count_failure(
+async def _count_attempt(
     session: AsyncSession, key: str, threshold: int, settings: Settings, now: datetime
-) -> None:
+) -> bool:
+    """Count one attempt on ``key`` unless it is blocked at ``now`` (then ``False``)."""
     cutoff = now - timedelta(seconds=settings.login_failure_reset_seconds)
-    row = (await session.execute(_upsert(session, key, now, cutoff))).one()
+    row = (await session.execute(_upsert(session, key, now, cutoff))).one_or_none()
+    if row is None:
+        return False
     wait = lockout_seconds(row.attempts, threshold=threshold, settings=settings)
     if wait:
-        await _extend_block(session, row.id, now + timedelta(seconds=wait))
-    await session.flush()
+        # The upsert's lock is held until commit: no other attempt sees the row between.
+        await session.execute(
+            update(RateLimitLog)
+            .where(RateLimitLog.id == row.id)
+            .values(blocked_until=now + timedelta(seconds=wait))
+            .execution_options(synchronize_session=False)
+        )
+    return True
 
 
 def _upsert(session: AsyncSession, key: str, now: datetime, cutoff: datetime) -> Insert:
-    """INSERT ... ON CONFLICT DO UPDATE: one atomic statement on both engines."""
+    """INSERT ... ON CONFLICT DO UPDATE ... WHERE not blocked: one atomic statement on
+    both engines; it returns no row when the existing row is blocked at ``now``."""
     dialect = session.get_bind().dialect.name
     stale: ColumnElement[bool] = or_(
         RateLimitLog.window_started_at.is_(None), RateLimitLog.window_started_at <= cutoff
+    )
+    not_blocked: ColumnElement[bool] = or_(
+        RateLimitLog.blocked_until.is_(None), RateLimitLog.blocked_until <= now
     )
     statement = _DIALECT_INSERTS[dialect](RateLimitLog).values(
         id=new_id(),
@@ -167,24 +248,13 @@ def _upsert(session: AsyncSession, key: str, now: datetime, cutoff: datetime) ->
         set_={
             "attempts": case((stale, 1), else_=RateLimitLog.attempts + 1),
             "window_started_at": case((stale, now), else_=RateLimitLog.window_started_at),
-            "blocked_until": case((stale, None), else_=RateLimitLog.blocked_until),
+            # Not blocked here: an expired block is cleared, a new one set by the caller.
+            "blocked_until": None,
             "updated_at": now,
         },
+        where=not_blocked,
     )
     return upsert.returning(RateLimitLog.id, RateLimitLog.attempts)
-
-
-async def _extend_block(session: AsyncSession, row_id: uuid.UUID, until: datetime) -> None:
-    """Set ``blocked_until`` unless a concurrent failure already set a later one."""
-    await session.execute(
-        update(RateLimitLog)
-        .where(
-            RateLimitLog.id == row_id,
-            or_(RateLimitLog.blocked_until.is_(None), RateLimitLog.blocked_until < until),
-        )
-        .values(blocked_until=until)
-        .execution_options(synchronize_session=False)
-    )
 
 
 async def list_blocks(
