@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +11,8 @@ from frontdesk.business.customers.models import Customer
 from frontdesk.business.scheduling.models import Appointment, Service
 from frontdesk.core.ids import new_id
 from frontdesk.security.auth.models import User
+
+NINE = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 
 
 async def user(session: AsyncSession, name: str | None = None) -> User:

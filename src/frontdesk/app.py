@@ -26,7 +26,10 @@ from frontdesk.meta import router as meta_router
 from frontdesk.security.audit.router import router as audit_router
 from frontdesk.security.auth import throttle
 from frontdesk.security.auth.admin_router import router as admin_accounts_router
+from frontdesk.security.auth.deps import SessionReader
 from frontdesk.security.auth.router import router as auth_router
+from frontdesk.security.auth.tokens import VerifiedTokenCache
+from frontdesk.security.rbac.router import router as rbac_admin_router
 
 API_PREFIX = "/api/v1"
 
@@ -35,7 +38,13 @@ log = logging.getLogger("frontdesk")
 
 def _api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX)
-    for router in (meta_router, auth_router, admin_accounts_router, audit_router):
+    for router in (
+        meta_router,
+        auth_router,
+        admin_accounts_router,
+        rbac_admin_router,
+        audit_router,
+    ):
         api.include_router(router)
     return api
 
@@ -88,6 +97,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.settings = settings
     app.state.engine = engine
     app.state.read_engine = autocommit_reader(engine)
+    app.state.token_cache = VerifiedTokenCache()
+    app.state.session_reader = SessionReader(engine)
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.outbox = OutboxDispatcher(app.state.sessionmaker, sender_from_settings(settings))
     app.state.rate_limiter = rate_limiter

@@ -11,11 +11,13 @@ from alembic import command
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+import frontdesk.catalog  # noqa: F401  (every table and permission, for the commands below)
 from frontdesk.core.config import Settings, get_settings
 from frontdesk.core.db import create_engine, create_sessionmaker, is_sqlite, transaction
 from frontdesk.core.errors import AppError
 from frontdesk.core.health import alembic_config, database_revisions, head_revisions
 from frontdesk.security.audit.cli import audit_app
+from frontdesk.security.rbac.cli import rbac_app
 
 app = typer.Typer(help="frontdesk: the back office of an appointment-based business.")
 db_app = typer.Typer(help="Database migrations.")
@@ -23,6 +25,7 @@ users_app = typer.Typer(help="User accounts.")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
+app.add_typer(rbac_app, name="rbac")
 
 
 def _settings() -> Settings:

@@ -145,3 +145,15 @@ async def test_admin_lists_and_clears_login_blocks(
     cleared = await client.delete(f"/api/v1/admin/rate-limits/{account[0]['id']}", headers=admin)
     assert cleared.status_code == 204
     await login(client, "lockedout")
+
+
+async def test_the_last_active_admin_cannot_be_deactivated(
+    db: async_sessionmaker[AsyncSession], client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    me = (await client.get("/api/v1/auth/me", headers=admin)).json()
+    response = await client.patch(f"{USERS}/{me['id']}", headers=admin, json={"is_active": False})
+    assert response.status_code == 409
+    assert response.json()["code"] == "last_admin"
+    second = await make_user(db, "deputy", roles=("admin",))
+    ok = await client.patch(f"{USERS}/{second.id}", headers=admin, json={"is_active": False})
+    assert ok.status_code == 200

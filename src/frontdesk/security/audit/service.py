@@ -23,11 +23,12 @@ from datetime import date, datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import BigInteger, func, literal, select
+from sqlalchemy import BigInteger, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from frontdesk.core import clock
 from frontdesk.core.db import transaction
+from frontdesk.core.ids import new_id
 from frontdesk.core.request_context import RequestMeta
 from frontdesk.security.audit.chain import GENESIS_HASH, chain_hash
 from frontdesk.security.audit.models import AuditLog
@@ -118,23 +119,25 @@ def sanitize_details(details: Mapping[str, Any] | None) -> dict[str, Any] | None
 
 async def _lock_chain(session: AsyncSession) -> None:
     """Make concurrent appenders take turns until this transaction ends."""
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(
-            select(func.pg_advisory_xact_lock(literal(CHAIN_LOCK_KEY, BigInteger)))
-        )
+    conn = await session.connection()
+    if conn.dialect.name == "postgresql":
+        await conn.execute(_LOCK)
     # SQLite: writer sessions already hold the database write lock (BEGIN IMMEDIATE).
 
 
 async def _chain_tail(session: AsyncSession) -> tuple[int, str]:
     """(sequence, hash) of the newest link, or (0, the genesis hash) for an empty log."""
-    row = (
-        await session.execute(
-            select(AuditLog.sequence, AuditLog.hash).order_by(AuditLog.sequence.desc()).limit(1)
-        )
-    ).first()
+    row = (await (await session.connection()).execute(_TAIL)).first()
     if row is None:
         return 0, GENESIS_HASH
     return row.sequence, row.hash or GENESIS_HASH
+
+
+# Built once: every audited request runs them. They run on the session's connection
+# (Core, no unit of work): an audit row is written and never read back in the same one.
+_LOCK = select(func.pg_advisory_xact_lock(literal(CHAIN_LOCK_KEY, BigInteger)))
+_TAIL = select(AuditLog.sequence, AuditLog.hash).order_by(AuditLog.sequence.desc()).limit(1)
+_INSERT = insert(AuditLog)
 
 
 def _opt_clip(text: str | None, limit: int) -> str | None:
@@ -151,8 +154,10 @@ async def record(
     details: Mapping[str, Any] | None = None,
     meta: RequestMeta | None = None,
 ) -> None:
-    """Append one audit row in the caller's transaction (flushed, not committed)."""
+    """Append one audit row in the caller's transaction (written, not committed)."""
     meta = meta or RequestMeta(ip=None, user_agent=None, request_id=None)
+    # The caller's pending changes go first, before the chain lock is taken.
+    await session.flush()
     await _lock_chain(session)
     sequence, prev_hash = await _chain_tail(session)
     values: dict[str, Any] = {
@@ -169,8 +174,8 @@ async def record(
         "request_id": _opt_clip(meta.request_id, MAX_REQUEST_ID),
         "prev_hash": prev_hash,
     }
-    session.add(AuditLog(**values, hash=chain_hash(values)))
-    await session.flush()
+    conn = await session.connection()
+    await conn.execute(_INSERT, {**values, "id": new_id(), "hash": chain_hash(values)})
 
 
 async def record_standalone(

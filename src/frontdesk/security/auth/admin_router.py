@@ -35,6 +35,7 @@ from frontdesk.security.auth.schemas import (
 )
 from frontdesk.security.auth.sessions import active_sessions, end_session, log_session_event
 from frontdesk.security.auth.throttle import RateLimitRead
+from frontdesk.security.rbac import service as rbac
 from frontdesk.security.rbac.deps import require
 
 router = APIRouter(prefix="/admin", tags=["admin: accounts"])
@@ -125,6 +126,8 @@ async def update_user(
         )
     ended = 0
     if body.is_active is False and user.is_active:
+        # Before any write: it locks the admin role so two removals cannot race past it.
+        await rbac.ensure_admin_remains(session, removing_user_id=user.id)
         ended = await accounts.deactivate(session, user, meta=meta, now=clock.now())
     elif body.is_active is True:
         user.is_active = True

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from frontdesk.core import clock
 from frontdesk.core.config import Settings
+from frontdesk.core.db import write_connection
 from frontdesk.core.deps import persist_on_failure
 from frontdesk.core.errors import UnauthenticatedError
 from frontdesk.core.request_context import RequestMeta
+from frontdesk.core.types import UTCDateTime
 from frontdesk.security.audit import service as audit
 from frontdesk.security.auth import throttle
 from frontdesk.security.auth.models import User
@@ -23,7 +29,7 @@ from frontdesk.security.auth.passwords import (
     needs_rehash,
     verify_password,
 )
-from frontdesk.security.auth.service import find_user_by_identifier
+from frontdesk.security.auth.service import normalize_identifier
 from frontdesk.security.auth.sessions import TokenPair, log_session_event, open_session
 
 MAX_IDENTIFIER_IN_LOG = 100
@@ -45,7 +51,7 @@ def _dummy_hash() -> str:
 @dataclass(frozen=True)
 class FailedLogin:
     """What a refused login leaves behind. The attempt itself was already counted by
-    ``throttle.admit_attempt`` before the password check, so nothing is counted here."""
+    ``_admit`` before the password check, so nothing is counted here."""
 
     identifier: str
     user_id: uuid.UUID | None
@@ -73,56 +79,167 @@ class FailedLogin:
         )
 
 
-def _failure_reason(user: User | None, password_ok: bool, admitted: bool) -> str | None:
+@dataclass(frozen=True)
+class _Account:
+    """What a login needs of the account it names."""
+
+    id: uuid.UUID
+    hashed_password: str
+    is_active: bool
+    is_customer: bool
+
+
+def _failure_reason(account: _Account | None, password_ok: bool, admitted: bool) -> str | None:
     if not admitted:
         return "locked"
-    if user is None:
+    if account is None:
         return "unknown_user"
     if not password_ok:
         return "wrong_password"
-    if not user.is_active:
+    if not account.is_active:
         return "disabled"
     return None
+
+
+class _RefusedError(Exception):
+    """Rolls back the counting transaction of a refused attempt."""
+
+
+async def _admit(
+    engine: AsyncEngine,
+    settings: Settings,
+    *,
+    identifier: str,
+    ip: str,
+    now: datetime,
+) -> tuple[bool, _Account | None]:
+    """Look the account up and count the attempt (``throttle.count_attempt``) in one short
+    write transaction, committed before the password check. Refused: rolled back, nothing
+    counted, and the account is still returned (the hasher runs against its hash)."""
+    account: _Account | None = None
+    try:
+        async with write_connection(engine) as conn:
+            # The lookup first: the ledger rows stay locked only from their upsert to
+            # the commit right after it.
+            folded = normalize_identifier(identifier)
+            row = (await conn.execute(_FIND_ACCOUNT, {"identifier": folded})).first()
+            if row is not None:
+                account = _Account(*row)
+            if not await throttle.count_attempt(
+                conn, identifier=identifier, ip=ip, settings=settings, now=now
+            ):
+                raise _RefusedError
+    except _RefusedError:
+        return False, account
+    return True, account
+
+
+@asynccontextmanager
+async def _ledger_writes(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """PostgreSQL: AUTOCOMMIT, each statement commits as it runs, so a ledger row is
+    locked no longer than its statement. SQLite: one short write transaction."""
+    if engine.dialect.name != "postgresql":
+        async with write_connection(engine) as conn:
+            yield conn
+        return
+    async with engine.connect() as conn:
+        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+
+
+async def _settle_success(
+    engine: AsyncEngine,
+    settings: Settings,
+    *,
+    identifier: str,
+    ip: str,
+    now: datetime,
+) -> None:
+    """Reset the account's ledger row and refund the IP's attempt, committed at once.
+
+    Not in the request's transaction: every attempt on the account, and every attempt
+    from the address, waits for these row locks, so they are held for one statement
+    rather than the whole sign-in. The cost: if the request fails after this (the session
+    rows cannot be written), a correct password has still reset the count. That grants
+    an attacker nothing, because it takes the password.
+    """
+    async with _ledger_writes(engine) as conn:
+        await throttle.record_success(
+            conn, identifier=identifier, ip=ip, settings=settings, now=now
+        )
 
 
 async def login(
     session: AsyncSession,
     settings: Settings,
     *,
-    sessionmaker: async_sessionmaker[AsyncSession],
+    engine: AsyncEngine,
     identifier: str,
     password: str,
     device_info: str | None,
     meta: RequestMeta,
 ) -> TokenPair:
-    """Sign in. The attempt is counted first, in its own committed transaction (so
-    parallel guesses cannot all slip past the block), before ``session`` runs any
-    statement (so on SQLite it never waits on this request's own write lock)."""
+    """Sign in.
+
+    1. The account is looked up and the attempt counted in one short committed
+       transaction (so parallel guesses cannot all slip past the block).
+    2. The password is verified, exactly once on every path, holding no connection.
+    3. A success settles the ledger on its own (:func:`_settle_success`). Only then
+       does ``session``, the request's transaction, run a statement: on SQLite it never
+       holds the write lock during a hash, on PostgreSQL no connection waits on one.
+    """
     now = clock.now()
     ip = meta.ip or "unknown"
-    admitted = await throttle.admit_attempt(
-        sessionmaker, identifier=identifier, ip=ip, settings=settings, now=now
-    )
-    # Every path, refused ones included, looks the user up and runs the hasher once.
-    user = await find_user_by_identifier(session, identifier)
-    password_ok = await verify_password(user.hashed_password if user else _dummy_hash(), password)
-    reason = _failure_reason(user, password_ok, admitted)
-    if reason is not None or user is None:
-        failure = FailedLogin(identifier, user.id if user else None, reason or "unknown_user", meta)
+    admitted, account = await _admit(engine, settings, identifier=identifier, ip=ip, now=now)
+    hashed = account.hashed_password if account else _dummy_hash()
+    password_ok = await verify_password(hashed, password)
+    reason = _failure_reason(account, password_ok, admitted)
+    if reason is not None or account is None:
+        failure = FailedLogin(
+            identifier, account.id if account else None, reason or "unknown_user", meta
+        )
         persist_on_failure(session, failure.persist)
         raise InvalidCredentialsError
-    await throttle.record_success(session, identifier=identifier, ip=ip, settings=settings, now=now)
-    if needs_rehash(user.hashed_password):
-        user.hashed_password = await hash_password(password)
-    user.last_login_at = now
-    pair = await open_session(session, settings, user, meta=meta, device_info=device_info, now=now)
+    await _settle_success(engine, settings, identifier=identifier, ip=ip, now=now)
+    rehashed = await hash_password(password) if needs_rehash(hashed) else None
+    params = {"account_id": account.id, "now": now}
+    conn = await session.connection()
+    if rehashed is None:
+        await conn.execute(_RECORD_LOGIN, params)
+    else:
+        await conn.execute(_RECORD_LOGIN_AND_REHASH, {**params, "new_hash": rehashed})
+    pair = await open_session(
+        session,
+        settings,
+        user_id=account.id,
+        is_customer=account.is_customer,
+        meta=meta,
+        device_info=device_info,
+        now=now,
+    )
     await audit.record(
         session,
         action="auth.login",
         success=True,
-        actor_id=user.id,
-        resource=f"user:{user.id}",
+        actor_id=account.id,
+        resource=f"user:{account.id}",
         details={"session_id": pair.session_id},
         meta=meta,
     )
     return pair
+
+
+# Built once: every login runs them (on the connection: Core, no unit of work).
+_FIND_ACCOUNT = select(User.id, User.hashed_password, User.is_active, User.is_customer).where(
+    or_(
+        User.username_normalized == bindparam("identifier"),
+        User.email_normalized == bindparam("identifier"),
+    )
+)
+_NOW = bindparam("now", type_=UTCDateTime())
+_RECORD_LOGIN = (
+    update(User)
+    .where(User.id == bindparam("account_id"))
+    .values(last_login_at=_NOW, updated_at=_NOW)
+)
+# A hash made with other parameters is replaced at the next successful login.
+_RECORD_LOGIN_AND_REHASH = _RECORD_LOGIN.values(hashed_password=bindparam("new_hash"))

@@ -111,7 +111,7 @@ async def login(
     pair = await do_login(
         session,
         settings,
-        sessionmaker=request.app.state.sessionmaker,
+        engine=request.app.state.engine,
         identifier=body.identifier,
         password=body.password,
         device_info=body.device_info,
@@ -247,24 +247,21 @@ async def logout_all(
     clear_refresh_cookie(response, settings)
 
 
-@router.get("/me", summary="The signed-in account")
-async def me(principal: CurrentPrincipal, request: Request) -> UserRead:
-    async with request.app.state.read_engine.connect() as conn:
-        row = (
-            await conn.execute(
-                select(
-                    User.id,
-                    User.username,
-                    User.email,
-                    User.is_active,
-                    User.is_customer,
-                    User.email_verified_at,
-                    User.last_login_at,
-                    User.created_at,
-                ).where(User.id == principal.user_id)
-            )
-        ).one()
-    return UserRead.model_validate(row._mapping)
+@router.get("/me", summary="The signed-in account", response_model=UserRead)
+async def me(principal: CurrentPrincipal) -> Response:
+    # Read with the session by the auth check; built without a second validation pass.
+    account = principal.account
+    body = UserRead.model_construct(
+        id=account.id,
+        username=account.username,
+        email=account.email,
+        is_active=account.is_active,
+        is_customer=account.is_customer,
+        email_verified_at=account.email_verified_at,
+        last_login_at=account.last_login_at,
+        created_at=account.created_at,
+    )
+    return Response(body.model_dump_json(), media_type="application/json")
 
 
 @router.get("/sessions", summary="My active sessions")

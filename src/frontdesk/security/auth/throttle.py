@@ -10,8 +10,10 @@ and the client, ``("ip:<address>", "login")``. The caller's protocol:
    and the one that reaches the threshold blocks every later one.
 2. A refused attempt or a failed check answers the generic failure; nothing more is
    counted (the attempt already was).
-3. A success: ``record_success`` (in the request's transaction) resets the account row
-   and refunds the admitted attempt on the IP row, so the IP row counts failures only.
+3. A success: ``record_success`` resets the account row and refunds the admitted
+   attempt on the IP row, so the IP row counts failures only. The login runs it right
+   after the password check, outside the request's transaction, so these hot rows are
+   never locked for a whole request (``login._settle_success``).
 
 Escalation: once a row holds ``threshold`` attempts in its window, *every* further
 admitted attempt blocks it for ``increment * (attempts // threshold)`` seconds, capped
@@ -20,12 +22,12 @@ at ``login_max_wait_seconds``. A window restarts at 1 when it began at least
 provable bound for an account; it is 69 with the default settings (SECURITY.md: 100).
 
 Atomicity: the count is one ``INSERT ... ON CONFLICT DO UPDATE ... WHERE not blocked
-RETURNING`` per row. The upsert takes the row lock (PostgreSQL) or runs under the
+RETURNING`` for both rows. The upsert takes the row lock (PostgreSQL) or runs under the
 write lock taken at ``BEGIN IMMEDIATE`` (SQLite), so concurrent attempts for one row
 are serialized until the counting transaction commits, block included; a refused
 upsert returns no row.
 
-``admit_attempt`` commits its own transaction; every other function only flushes and
+``admit_attempt`` commits its own transaction; every other function only writes and
 the caller commits.
 """
 
@@ -35,17 +37,35 @@ import hashlib
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, case, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    String,
+    Uuid,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from frontdesk.core.config import Settings
 from frontdesk.core.db import transaction
 from frontdesk.core.ids import new_id
 from frontdesk.core.pagination import page_of, paginate
 from frontdesk.core.schemas import ResponseModel
+from frontdesk.core.types import UTCDateTime
 from frontdesk.security.auth import service as auth_service  # module: import-cycle safe
 from frontdesk.security.auth.models import RateLimitLog
 
@@ -147,22 +167,60 @@ async def admit_attempt(
     ``False``: the account or the IP is blocked at ``now``; nothing was counted (an
     attempt refused by one row is not counted on the other either).
     """
-    rows = [(account_key(identifier), settings.login_max_failures)]
-    if ip:
-        rows.append((ip_key(ip), settings.ip_max_failures))
     try:
-        # Always account row first, then IP row: one lock order, no deadlocks.
         async with transaction(sessionmaker) as session:
-            for key, threshold in rows:
-                if not await _count_attempt(session, key, threshold, settings, now):
-                    raise _RefusedError
+            if not await count_attempt(
+                session, identifier=identifier, ip=ip, settings=settings, now=now
+            ):
+                raise _RefusedError
     except _RefusedError:
         return False
     return True
 
 
+Executor = AsyncSession | AsyncConnection
+
+
+async def _connection(executor: Executor) -> AsyncConnection:
+    """The hot statements run on the connection (Core): no ORM bulk-DML bookkeeping."""
+    return executor if isinstance(executor, AsyncConnection) else await executor.connection()
+
+
+async def count_attempt(
+    executor: Executor,
+    *,
+    identifier: str,
+    ip: str | None,
+    settings: Settings,
+    now: datetime,
+) -> bool:
+    """:func:`admit_attempt`'s work in the caller's write transaction, which the caller
+    commits at once. ``False``: refused, and a row may already be counted, so the caller
+    must roll back rather than commit."""
+    conn = await _connection(executor)
+    rows = {account_key(identifier): settings.login_max_failures}
+    if ip:
+        rows[ip_key(ip)] = settings.ip_max_failures
+    params: dict[str, Any] = {
+        "now": now,
+        "cutoff": now - timedelta(seconds=settings.login_failure_reset_seconds),
+    }
+    for number, key in enumerate(rows):
+        params[f"key{number}"] = key
+        params[f"row_id{number}"] = new_id()
+    counted = (await conn.execute(_count_statement(conn.dialect.name, len(rows)), params)).all()
+    if len(counted) < len(rows):
+        return False  # a row blocked at ``now`` returns nothing
+    for row in counted:
+        wait = lockout_seconds(row.attempts, threshold=rows[row.identifier], settings=settings)
+        if wait:
+            # The upsert's lock is held until commit: no other attempt sees the row between.
+            await conn.execute(_BLOCK, {"row_id": row.id, "until": now + timedelta(seconds=wait)})
+    return True
+
+
 async def record_success(
-    session: AsyncSession,
+    executor: Executor,
     *,
     identifier: str,
     ip: str | None,
@@ -172,89 +230,100 @@ async def record_success(
     """After an admitted attempt succeeded: forget the account's attempts and refund
     the attempt on the IP row (never below 0), so the IP row keeps counting failures only.
 
+    Two statements, each complete on its own, account row first (the lock order of
+    :func:`count_attempt`). The caller commits, and soon: every attempt on the account
+    and from the address waits for these row locks. On a PostgreSQL AUTOCOMMIT
+    connection each statement commits as it runs and holds its lock no longer.
+
     A refund that leaves the IP row below its threshold also lifts its block: by the
     escalation rule such a row is not blocked, so a block can only have been set by the
     attempt that just succeeded.
     """
-    await session.execute(
-        delete(RateLimitLog).where(
-            RateLimitLog.identifier == account_key(identifier),
-            RateLimitLog.action == LOGIN_ACTION,
-        )
-    )
+    conn = await _connection(executor)
+    await conn.execute(_RESET, {"key": account_key(identifier)})
     if ip:
-        remaining = RateLimitLog.attempts - 1
-        await session.execute(
-            update(RateLimitLog)
-            .where(
-                RateLimitLog.identifier == ip_key(ip),
-                RateLimitLog.action == LOGIN_ACTION,
-                RateLimitLog.attempts > 0,
-            )
-            .values(
-                attempts=remaining,
-                blocked_until=case(
-                    (remaining < settings.ip_max_failures, None),
-                    else_=RateLimitLog.blocked_until,
-                ),
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
+        await conn.execute(
+            _REFUND, {"key": ip_key(ip), "threshold": settings.ip_max_failures, "now": now}
         )
-    await session.flush()
 
 
-async def _count_attempt(
-    session: AsyncSession, key: str, threshold: int, settings: Settings, now: datetime
-) -> bool:
-    """Count one attempt on ``key`` unless it is blocked at ``now`` (then ``False``)."""
-    cutoff = now - timedelta(seconds=settings.login_failure_reset_seconds)
-    row = (await session.execute(_upsert(session, key, now, cutoff))).one_or_none()
-    if row is None:
-        return False
-    wait = lockout_seconds(row.attempts, threshold=threshold, settings=settings)
-    if wait:
-        # The upsert's lock is held until commit: no other attempt sees the row between.
-        await session.execute(
-            update(RateLimitLog)
-            .where(RateLimitLog.id == row.id)
-            .values(blocked_until=now + timedelta(seconds=wait))
-            .execution_options(synchronize_session=False)
-        )
-    return True
+# The hot statements, built once: a login runs them on every attempt, and a prebuilt
+# statement skips SQLAlchemy's per-call construction and cache-key work.
+_NOW = bindparam("now", type_=UTCDateTime())
+_BLOCK = (
+    update(RateLimitLog)
+    .where(RateLimitLog.id == bindparam("row_id"))
+    .values(blocked_until=bindparam("until", type_=UTCDateTime()))
+)
+_RESET = delete(RateLimitLog).where(
+    RateLimitLog.identifier == bindparam("key"), RateLimitLog.action == LOGIN_ACTION
+)
+_REFUND = (
+    update(RateLimitLog)
+    .where(
+        RateLimitLog.identifier == bindparam("key"),
+        RateLimitLog.action == LOGIN_ACTION,
+        RateLimitLog.attempts > 0,
+    )
+    .values(
+        attempts=RateLimitLog.attempts - 1,
+        blocked_until=case(
+            (RateLimitLog.attempts - 1 < bindparam("threshold"), null()),
+            else_=RateLimitLog.blocked_until,
+        ),
+        updated_at=_NOW,
+    )
+)
 
 
-def _upsert(session: AsyncSession, key: str, now: datetime, cutoff: datetime) -> Insert:
-    """INSERT ... ON CONFLICT DO UPDATE ... WHERE not blocked: one atomic statement on
-    both engines; it returns no row when the existing row is blocked at ``now``."""
-    dialect = session.get_bind().dialect.name
+@cache
+def _count_statement(dialect: str, rows: int) -> Insert:
+    """Count ``rows`` ledger rows (keys bound as ``key0``, ``key1``) in one statement,
+    ``INSERT ... SELECT ... UNION ALL SELECT ... ON CONFLICT DO UPDATE ... WHERE not
+    blocked RETURNING``: atomic on both engines, no row returned for a key whose row is
+    blocked at ``now``. Rows are written in key order, account first, which is the one
+    lock order of every ledger write, so attempts cannot deadlock.
+
+    Not a multi-row ``VALUES``: SQLAlchemy cannot cache that and would compile it on
+    every attempt. (``WHERE true`` keeps SQLite's parser from reading the upsert's
+    ``ON`` as a join condition.)
+    """
+    new_rows = [
+        select(
+            bindparam(f"row_id{number}", type_=Uuid()),
+            bindparam(f"key{number}", type_=String()),
+            literal(LOGIN_ACTION),
+            literal(1),
+            _NOW,
+            _NOW,
+            _NOW,
+        ).where(true())
+        for number in range(rows)
+    ]
+    columns = ["id", "identifier", "action", "attempts", "window_started_at"]
+    statement = _DIALECT_INSERTS[dialect](RateLimitLog).from_select(
+        [*columns, "created_at", "updated_at"],
+        union_all(*new_rows) if rows > 1 else new_rows[0],
+    )
+    cutoff = bindparam("cutoff", type_=UTCDateTime())
     stale: ColumnElement[bool] = or_(
         RateLimitLog.window_started_at.is_(None), RateLimitLog.window_started_at <= cutoff
     )
     not_blocked: ColumnElement[bool] = or_(
-        RateLimitLog.blocked_until.is_(None), RateLimitLog.blocked_until <= now
-    )
-    statement = _DIALECT_INSERTS[dialect](RateLimitLog).values(
-        id=new_id(),
-        identifier=key,
-        action=LOGIN_ACTION,
-        attempts=1,
-        window_started_at=now,
-        created_at=now,
-        updated_at=now,
+        RateLimitLog.blocked_until.is_(None), RateLimitLog.blocked_until <= _NOW
     )
     upsert: Insert = statement.on_conflict_do_update(
         index_elements=[RateLimitLog.identifier, RateLimitLog.action],
         set_={
             "attempts": case((stale, 1), else_=RateLimitLog.attempts + 1),
-            "window_started_at": case((stale, now), else_=RateLimitLog.window_started_at),
+            "window_started_at": case((stale, _NOW), else_=RateLimitLog.window_started_at),
             # Not blocked here: an expired block is cleared, a new one set by the caller.
-            "blocked_until": None,
-            "updated_at": now,
+            "blocked_until": null(),
+            "updated_at": _NOW,
         },
         where=not_blocked,
     )
-    return upsert.returning(RateLimitLog.id, RateLimitLog.attempts)
+    return upsert.returning(RateLimitLog.id, RateLimitLog.identifier, RateLimitLog.attempts)
 
 
 async def list_blocks(

@@ -94,3 +94,30 @@ def hash_token(token: str) -> str:
 
 def new_session_handle() -> str:
     return secrets.token_urlsafe(24)
+
+
+class VerifiedTokenCache:
+    """Access tokens whose signature and claims were already checked in this process.
+
+    Verifying a JWT costs more than the rest of an authenticated request's Python work;
+    a token seen again needs only its expiry re-checked (against the injected clock).
+    Bounded: when full it starts over, which only costs re-verification.
+    """
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self._entries: dict[str, AccessClaims] = {}
+        self._max_entries = max_entries
+
+    def get(self, token: str, now: datetime) -> AccessClaims | None:
+        claims = self._entries.get(token)
+        if claims is None:
+            return None
+        if claims.expires_at <= now:
+            self._entries.pop(token, None)
+            return None
+        return claims
+
+    def put(self, token: str, claims: AccessClaims) -> None:
+        if len(self._entries) >= self._max_entries:
+            self._entries.clear()
+        self._entries[token] = claims

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import and_, or_, select, union
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from frontdesk.core import clock
 from frontdesk.core.access import PERMISSION_ATTRIBUTE, PUBLIC
 from frontdesk.core.errors import PermissionDeniedError
-from frontdesk.core.permissions import PermissionDef
+from frontdesk.core.permissions import REGISTRY, PermissionDef
 from frontdesk.core.request_context import request_meta
 from frontdesk.security.audit import service as audit
 from frontdesk.security.auth.deps import CurrentPrincipal, Principal
@@ -57,8 +57,23 @@ async def effective_permissions(engine: AsyncEngine, user_id: uuid.UUID) -> froz
         return frozenset(row[0] for row in rows)
 
 
-def require(permission: PermissionDef) -> Any:
-    """A dependency that lets the request through only with ``permission``."""
+def _declared(permission: PermissionDef | str) -> PermissionDef:
+    if isinstance(permission, PermissionDef):
+        return permission
+    declared = REGISTRY.get(permission)
+    if declared is None:
+        # Fail at import time: a typo here would otherwise deny (or doc) the wrong thing.
+        raise LookupError(f"permission {permission!r} is not declared in any permissions.py")
+    return declared
+
+
+def require(permission: PermissionDef | str) -> Any:
+    """A dependency that lets the request through only with ``permission``.
+
+    Use it in a route's ``dependencies=[...]``, or as a parameter type through
+    :func:`requires` when the handler needs the caller.
+    """
+    permission = _declared(permission)
 
     async def guard(request: Request, principal: CurrentPrincipal) -> Principal:
         granted = await effective_permissions(request.app.state.read_engine, principal.user_id)
@@ -81,4 +96,9 @@ def require(permission: PermissionDef) -> Any:
     return Depends(guard)
 
 
-__all__ = ["PUBLIC", "effective_permissions", "require"]
+def requires(permission: PermissionDef | str) -> Any:
+    """``Annotated`` alias: ``admin: requires(USERS_UPDATE)`` is the allowed caller."""
+    return Annotated[Principal, require(permission)]
+
+
+__all__ = ["PUBLIC", "effective_permissions", "require", "requires"]
