@@ -186,4 +186,6 @@ SCENARIOS: list[Scenario] = [
         reference=REFERENCE_VERIFY,
     ),
     Scenario(name="me", path="/api/v1/auth/me", setup=_access_token),
+    # The bench user is an admin; after `login` the list holds its 64 users and more.
+    Scenario(name="staff_list", path="/api/v1/admin/users?limit=20", setup=_access_token),
 ]

@@ -29,6 +29,7 @@ from frontdesk.security.auth.admin_router import router as admin_accounts_router
 from frontdesk.security.auth.deps import SessionReader
 from frontdesk.security.auth.router import router as auth_router
 from frontdesk.security.auth.tokens import VerifiedTokenCache
+from frontdesk.security.rbac.deps import PermissionReader
 from frontdesk.security.rbac.router import router as rbac_admin_router
 
 API_PREFIX = "/api/v1"
@@ -99,7 +100,9 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.read_engine = autocommit_reader(engine)
     app.state.token_cache = VerifiedTokenCache()
     app.state.session_reader = SessionReader(engine)
+    app.state.permission_reader = PermissionReader(engine)
     app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.read_sessionmaker = create_sessionmaker(app.state.read_engine)
     app.state.outbox = OutboxDispatcher(app.state.sessionmaker, sender_from_settings(settings))
     app.state.rate_limiter = rate_limiter
 

@@ -92,3 +92,21 @@ async def test_a_failed_commit_is_an_error_not_a_success(
     assert response.json()["code"] == "conflict"
     async with db() as session:
         assert await session.scalar(select(func.count()).select_from(Service)) == 0
+
+
+async def test_read_requests_run_without_a_transaction_on_postgresql(
+    app: FastAPI, client: httpx.AsyncClient, engine_name: str
+) -> None:
+    seen: dict[str, object] = {}
+
+    @app.get("/_test/read")
+    async def read(session: DbSession) -> dict[str, str]:
+        conn = await session.connection()
+        seen["isolation"] = conn.sync_connection.get_execution_options().get("isolation_level")  # type: ignore[union-attr]
+        return {"status": "ok"}
+
+    assert (await client.get("/_test/read")).status_code == 200
+    if engine_name == "postgresql":
+        assert seen["isolation"] == "AUTOCOMMIT"
+    else:
+        assert seen["isolation"] is None  # SQLite keeps its deferred BEGIN (a snapshot)

@@ -10,7 +10,7 @@ PERMISSION_ATTRIBUTE = "__frontdesk_permission__"
 PUBLIC_ATTRIBUTE = "__frontdesk_public__"
 
 
-def _public() -> None:
+async def _public() -> None:
     """Marks a route as deliberately open to anyone."""
 
 

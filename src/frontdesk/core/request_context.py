@@ -64,4 +64,9 @@ def request_meta(request: Request) -> RequestMeta:
     )
 
 
-Meta = Annotated[RequestMeta, Depends(request_meta)]
+async def _meta(request: Request) -> RequestMeta:
+    # async: a plain ``def`` dependency would cost a thread-pool hop per request.
+    return request_meta(request)
+
+
+Meta = Annotated[RequestMeta, Depends(_meta)]

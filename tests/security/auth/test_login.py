@@ -14,8 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from frontdesk.core.clock import FrozenClock
 from frontdesk.core.db import open_session
 from frontdesk.security.audit.models import AuditLog
+from frontdesk.security.auth import login as login_module
 from frontdesk.security.auth import passwords
-from frontdesk.security.auth.models import EnhancedUserSession, RateLimitLog, User
+from frontdesk.security.auth.models import (
+    EnhancedUserSession,
+    RateLimitLog,
+    RefreshToken,
+    SessionLog,
+    User,
+)
+from frontdesk.security.auth.tokens import hash_token
 from tests.security.accounts import STRONG_PASSWORD, login, make_user
 
 LOGIN = "/api/v1/auth/login"
@@ -156,3 +164,58 @@ async def test_successful_login_is_audited(
     assert row is not None
     assert row.user_id == user.id
     assert row.created_at == clock.now()
+
+
+async def test_a_sign_in_writes_its_session_token_log_and_audit_row(
+    db: async_sessionmaker[AsyncSession], client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    user = await make_user(db, "writer")
+    body = await login(client, "writer", device_info="pytest phone")
+    async with db() as session:
+        login_row = await session.scalar(select(EnhancedUserSession))
+        token = await session.scalar(select(RefreshToken))
+        log = await session.scalar(select(SessionLog))
+        audit = await session.scalar(select(AuditLog))
+        account = await session.get_one(User, user.id)
+    assert login_row is not None
+    assert token is not None
+    assert log is not None
+    assert (login_row.session_id, login_row.status) == (body["session_id"], "active")
+    # The session names its first token, and the token's family is the session.
+    assert (login_row.refresh_token_id, token.family_id) == (token.id, login_row.id)
+    assert token.token_hash == hash_token(body["refresh_token"])
+    assert token.expires_at == login_row.expires_at
+    assert token.device_info == "pytest phone"
+    assert (log.action, log.success, log.session_token) == ("login", True, body["session_id"])
+    assert audit is not None
+    assert audit.details == {"session_id": body["session_id"]}
+    assert account.last_login_at == clock.now()
+
+
+async def test_a_success_settles_the_ledger_before_the_request_commits(
+    db: async_sessionmaker[AsyncSession],
+    client: httpx.AsyncClient,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The ledger is settled in its own short transaction right after the password check
+    (its rows stay locked only that long), so it stays settled if the request then fails;
+    that takes the right password, so it grants nothing."""
+    await make_user(db, "settled")
+    await _attempt(client, "settled", "wrong-password-123")
+
+    async def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("the session rows cannot be written")
+
+    monkeypatch.setattr(login_module, "open_session", broken)
+    assert (await _attempt(client, "settled", STRONG_PASSWORD)).status_code == 500
+    async with db() as session:
+        assert await session.scalar(select(func.count()).select_from(EnhancedUserSession)) == 0
+        account = await session.scalar(
+            select(RateLimitLog).where(RateLimitLog.identifier == "login:settled")
+        )
+        ip_attempts = await session.scalar(
+            select(RateLimitLog.attempts).where(RateLimitLog.identifier.startswith("ip:"))
+        )
+    assert account is None  # reset by the right password
+    assert ip_attempts == 1  # the failure stays counted, the success was refunded

@@ -160,7 +160,9 @@ async def _settle_success(
     from the address, waits for these row locks, so they are held for one statement
     rather than the whole sign-in. The cost: if the request fails after this (the session
     rows cannot be written), a correct password has still reset the count. That grants
-    an attacker nothing, because it takes the password.
+    an attacker nothing, because it takes the password. (On PostgreSQL the two statements
+    commit one by one; a crash between them leaves the IP one attempt too many, which
+    errs on the safe side.)
     """
     async with _ledger_writes(engine) as conn:
         await throttle.record_success(

@@ -334,4 +334,4 @@ async def active_sessions(
         .where(EnhancedUserSession.user_id == user_id, EnhancedUserSession.status == "active")
         .order_by(EnhancedUserSession.id.desc())
     )
-    return [(login, device) for login, device in rows.tuples()]
+    return [(login, device) for login, device in rows]

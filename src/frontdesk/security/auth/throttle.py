@@ -4,10 +4,11 @@ Two rows count login attempts: the account, ``("login:<normalized identifier>", 
 and the client, ``("ip:<address>", "login")``. The caller's protocol:
 
 1. ``admit_attempt`` first, **before** the password is checked, in its own short
-   committed transaction. It counts the attempt on both rows at once, or, while either
-   row is blocked, refuses it and counts nothing. Counting first is what makes the
-   bound hold under parallel requests: N simultaneous guesses are N counted attempts,
-   and the one that reaches the threshold blocks every later one.
+   committed transaction (or ``count_attempt`` in the caller's, committed at once: the
+   login looks the account up in the same one). It counts the attempt on both rows at
+   once, or, while either row is blocked, refuses it and counts nothing. Counting first
+   is what makes the bound hold under parallel requests: N simultaneous guesses are N
+   counted attempts, and the one that reaches the threshold blocks every later one.
 2. A refused attempt or a failed check answers the generic failure; nothing more is
    counted (the attempt already was).
 3. A success: ``record_success`` resets the account row and refunds the admitted
@@ -28,7 +29,7 @@ are serialized until the counting transaction commits, block included; a refused
 upsert returns no row.
 
 ``admit_attempt`` commits its own transaction; every other function only writes and
-the caller commits.
+the caller commits (on a PostgreSQL AUTOCOMMIT connection, statement by statement).
 """
 
 from __future__ import annotations

@@ -12,12 +12,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import and_, or_, select, union
+from sqlalchemy import Select, and_, bindparam, exists, literal_column, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from frontdesk.core import clock
 from frontdesk.core.access import PERMISSION_ATTRIBUTE, PUBLIC
 from frontdesk.core.errors import PermissionDeniedError
+from frontdesk.core.fastread import CompiledRead
 from frontdesk.core.permissions import REGISTRY, PermissionDef
 from frontdesk.core.request_context import request_meta
 from frontdesk.security.audit import service as audit
@@ -51,6 +52,44 @@ def effective_permissions_query(user_id: uuid.UUID, now: datetime) -> Any:
     return union(via_roles, direct)
 
 
+def _holds_query() -> Select[Any]:
+    """One row when the user holds :perm through an active role or a live direct grant."""
+    via_role: Select[Any] = (
+        select(literal_column("1"))
+        .select_from(RolePermission)
+        .join(Permission, Permission.id == RolePermission.permission_id)
+        .join(Role, and_(Role.id == RolePermission.role_id, Role.is_active.is_(True)))
+        .join(UserRole, UserRole.role_id == Role.id)
+        .where(UserRole.user_id == bindparam("user_id"), Permission.name == bindparam("perm"))
+    )
+    via_grant: Select[Any] = (
+        select(literal_column("1"))
+        .select_from(UserPermission)
+        .join(Permission, Permission.id == UserPermission.permission_id)
+        .where(
+            UserPermission.user_id == bindparam("user_id"),
+            UserPermission.is_active.is_(True),
+            or_(UserPermission.expires_at.is_(None), UserPermission.expires_at > bindparam("now")),
+            Permission.name == bindparam("perm"),
+        )
+    )
+    return select(or_(exists(via_role), exists(via_grant)).label("holds"))
+
+
+_HOLDS = _holds_query()
+
+
+class PermissionReader:
+    """Answers "does this user hold this permission now?" in one round trip."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._read = CompiledRead(engine, _HOLDS)
+
+    async def holds(self, user_id: uuid.UUID, permission: str) -> bool:
+        row = await self._read.fetchrow(user_id=user_id, perm=permission, now=clock.now())
+        return bool(row and row["holds"])
+
+
 async def effective_permissions(engine: AsyncEngine, user_id: uuid.UUID) -> frozenset[str]:
     async with engine.connect() as conn:
         rows = await conn.execute(effective_permissions_query(user_id, clock.now()))
@@ -76,8 +115,8 @@ def require(permission: PermissionDef | str) -> Any:
     permission = _declared(permission)
 
     async def guard(request: Request, principal: CurrentPrincipal) -> Principal:
-        granted = await effective_permissions(request.app.state.read_engine, principal.user_id)
-        if permission.name not in granted:
+        reader: PermissionReader = request.app.state.permission_reader
+        if not await reader.holds(principal.user_id, permission.name):
             await audit.record_standalone(
                 request.app.state.sessionmaker,
                 action="authz.denied",

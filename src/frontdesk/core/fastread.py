@@ -1,0 +1,40 @@
+"""Single-row reads for the hottest paths (every authenticated request runs two).
+
+On PostgreSQL the statement is compiled once and sent straight to asyncpg on a pooled
+connection: no transaction, no SQLAlchemy execution pipeline, which is most of such a
+request's cost. Elsewhere the same Core statement runs the ordinary way. Parameters must
+be plain driver values (str, UUID, aware datetime); no type processing is applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+class CompiledRead:
+    def __init__(self, engine: AsyncEngine, statement: Select[Any] | Any) -> None:
+        self._engine = engine
+        self._statement = statement
+        self._raw_sql: str | None = None
+        self._order: tuple[str, ...] = ()
+        if engine.dialect.name == "postgresql":
+            compiled = statement.compile(dialect=engine.dialect)
+            self._raw_sql = compiled.string
+            self._order = tuple(compiled.positiontup or ())
+
+    async def fetchrow(self, **params: Any) -> Mapping[str, Any] | None:
+        if self._raw_sql is None:
+            async with self._engine.connect() as conn:
+                row = (await conn.execute(self._statement, params)).first()
+                return dict(row._mapping) if row is not None else None
+        async with self._engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            record: Mapping[str, Any] | None = await driver.fetchrow(
+                self._raw_sql, *(params[name] for name in self._order)
+            )
+            return record
