@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Cookie, Request, Response, status
@@ -250,17 +251,7 @@ async def logout_all(
 @router.get("/me", summary="The signed-in account", response_model=UserRead)
 async def me(principal: CurrentPrincipal) -> Response:
     # Read with the session by the auth check; built without a second validation pass.
-    account = principal.account
-    body = UserRead.model_construct(
-        id=account.id,
-        username=account.username,
-        email=account.email,
-        is_active=account.is_active,
-        is_customer=account.is_customer,
-        email_verified_at=account.email_verified_at,
-        last_login_at=account.last_login_at,
-        created_at=account.created_at,
-    )
+    body = UserRead.model_construct(**asdict(principal.account))
     return Response(body.model_dump_json(), media_type="application/json")
 
 
