@@ -33,7 +33,7 @@ from frontdesk.security.auth.schemas import (
     UserRead,
     UserUpdate,
 )
-from frontdesk.security.auth.sessions import active_sessions, end_session, log_session_event
+from frontdesk.security.auth.sessions import active_sessions, close_session
 from frontdesk.security.auth.throttle import RateLimitRead
 from frontdesk.security.rbac import service as rbac
 from frontdesk.security.rbac.deps import require
@@ -182,14 +182,8 @@ async def revoke_session(
     login = await session.get(EnhancedUserSession, session_id)
     if login is None:
         raise NotFoundError("No such session.")
-    await end_session(session, login, status="revoked", reason="revoked_by_admin", now=clock.now())
-    await log_session_event(
-        session,
-        action="revoke",
-        user_id=login.user_id,
-        session_handle=login.session_id,
-        success=True,
-        meta=meta,
+    await close_session(
+        session, login, status="revoked", reason="revoked_by_admin", meta=meta, now=clock.now()
     )
     await audit.record(
         session,

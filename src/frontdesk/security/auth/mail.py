@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,25 +13,46 @@ from frontdesk.security.auth.models import User
 from frontdesk.security.auth.service import issue_one_time_token, reset_link, verification_link
 
 
+async def _send_token_link(
+    session: AsyncSession,
+    user: User,
+    dispatcher: OutboxDispatcher | None,
+    *,
+    purpose: str,
+    lifetime: timedelta,
+    subject: str,
+    compose: Callable[[str], str],
+) -> None:
+    """Issue a one-time token and mail the text ``compose`` builds around it (the raw
+    token only ever travels in the message; the database keeps its hash)."""
+    raw = await issue_one_time_token(session, user, purpose=purpose, lifetime=lifetime)
+    await enqueue_email(
+        session,
+        to=user.email,
+        subject=subject,
+        text=compose(raw),
+        meta={"template": purpose, "user_id": str(user.id)},
+        dispatcher=dispatcher,
+    )
+
+
 async def send_verification(
     session: AsyncSession, settings: Settings, user: User, dispatcher: OutboxDispatcher | None
 ) -> None:
     hours = settings.email_verification_hours
-    raw = await issue_one_time_token(
-        session, user, purpose="email_verification", lifetime=timedelta(hours=hours)
-    )
-    await enqueue_email(
+    await _send_token_link(
         session,
-        to=user.email,
+        user,
+        dispatcher,
+        purpose="email_verification",
+        lifetime=timedelta(hours=hours),
         subject="Confirm your email address",
-        text=(
+        compose=lambda raw: (
             f"Hello {user.username},\n\n"
             f"Confirm your email address by opening this link within {hours} hours:\n"
             f"{verification_link(settings, raw)}\n\n"
             "If you did not create an account, ignore this message.\n"
         ),
-        meta={"template": "email_verification", "user_id": str(user.id)},
-        dispatcher=dispatcher,
     )
 
 
@@ -38,19 +60,17 @@ async def send_password_reset(
     session: AsyncSession, settings: Settings, user: User, dispatcher: OutboxDispatcher | None
 ) -> None:
     minutes = settings.password_reset_minutes
-    raw = await issue_one_time_token(
-        session, user, purpose="password_reset", lifetime=timedelta(minutes=minutes)
-    )
-    await enqueue_email(
+    await _send_token_link(
         session,
-        to=user.email,
+        user,
+        dispatcher,
+        purpose="password_reset",
+        lifetime=timedelta(minutes=minutes),
         subject="Reset your password",
-        text=(
+        compose=lambda raw: (
             f"Hello {user.username},\n\n"
             f"Someone asked to reset your password. The link works once, for {minutes} "
             f"minutes:\n{reset_link(settings, raw)}\n\n"
             "If it was not you, ignore this message; your password stays as it is.\n"
         ),
-        meta={"template": "password_reset", "user_id": str(user.id)},
-        dispatcher=dispatcher,
     )

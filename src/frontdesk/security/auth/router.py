@@ -42,9 +42,8 @@ from frontdesk.security.auth.sessions import (
     RefreshRefusedError,
     TokenPair,
     active_sessions,
-    end_session,
+    close_session,
     end_user_sessions,
-    log_session_event,
     revoke_family_after_reuse,
     rotate,
 )
@@ -198,14 +197,8 @@ async def logout(
     meta: Meta,
 ) -> None:
     login = await session.get_one(EnhancedUserSession, principal.session_pk)
-    await end_session(session, login, status="logged_out", reason="logout", now=clock.now())
-    await log_session_event(
-        session,
-        action="logout",
-        user_id=principal.user_id,
-        session_handle=principal.session_id,
-        success=True,
-        meta=meta,
+    await close_session(
+        session, login, status="logged_out", reason="logout", meta=meta, now=clock.now()
     )
     await audit.record(
         session,
@@ -270,14 +263,8 @@ async def revoke_my_session(
     login = await session.get(EnhancedUserSession, session_id)
     if login is None or login.user_id != principal.user_id:
         raise NotFoundError("No such session.")  # another user's id: no existence leak
-    await end_session(session, login, status="revoked", reason="revoked_by_user", now=clock.now())
-    await log_session_event(
-        session,
-        action="revoke",
-        user_id=principal.user_id,
-        session_handle=login.session_id,
-        success=True,
-        meta=meta,
+    await close_session(
+        session, login, status="revoked", reason="revoked_by_user", meta=meta, now=clock.now()
     )
     await audit.record(
         session,

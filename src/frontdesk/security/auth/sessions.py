@@ -278,6 +278,27 @@ async def end_session(
     await session.flush()
 
 
+async def close_session(
+    session: AsyncSession,
+    login: EnhancedUserSession,
+    *,
+    status: str,
+    reason: str,
+    meta: RequestMeta | None,
+    now: datetime,
+) -> None:
+    """End one session and write its history line (``logout`` or ``revoke``)."""
+    await end_session(session, login, status=status, reason=reason, now=now)
+    await log_session_event(
+        session,
+        action="logout" if status == "logged_out" else "revoke",
+        user_id=login.user_id,
+        session_handle=login.session_id,
+        success=True,
+        meta=meta,
+    )
+
+
 async def end_user_sessions(
     session: AsyncSession,
     user_id: uuid.UUID,
@@ -296,15 +317,7 @@ async def end_user_sessions(
         query = query.where(EnhancedUserSession.id != keep)
     logins = (await session.scalars(query)).all()
     for login in logins:
-        await end_session(session, login, status=status, reason=reason, now=now)
-        await log_session_event(
-            session,
-            action="logout" if status == "logged_out" else "revoke",
-            user_id=user_id,
-            session_handle=login.session_id,
-            success=True,
-            meta=meta,
-        )
+        await close_session(session, login, status=status, reason=reason, meta=meta, now=now)
     return len(logins)
 
 
