@@ -20,7 +20,7 @@ from uuid_utils.compat import uuid7
 from frontdesk.core.types import UTCDateTime
 
 revision: str = "2026_11_28_0002"
-down_revision: str | Sequence[str] | None = "2026_11_28_0001"
+down_revision: str | Sequence[str] | None = "2026_11_28_0001d"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
