@@ -47,6 +47,7 @@ class Config:
     keep_db: bool
     admin_url: str
     workers: int
+    only: frozenset[str]
 
 
 def _int_env(name: str, default: int, minimum: int) -> int:
@@ -69,7 +70,20 @@ def load_config() -> Config:
         keep_db=os.environ.get("BENCH_KEEP_DB", "") == "1",
         admin_url=os.environ.get("FRONTDESK_BENCH_POSTGRES_URL") or database.DEFAULT_ADMIN_URL,
         workers=os.cpu_count() or 1,
+        only=frozenset(name for name in os.environ.get("BENCH_ONLY", "").split(",") if name),
     )
+
+
+def selected(config: Config) -> tuple[list[Scenario], list[Scenario]]:
+    """The references and scenarios to run: all, or ``BENCH_ONLY``'s and their references."""
+    if not config.only:
+        return list(REFERENCES), list(SCENARIOS)
+    unknown = config.only - {scenario.name for scenario in [*REFERENCES, *SCENARIOS]}
+    if unknown:
+        raise BenchError(f"BENCH_ONLY names unknown scenarios: {', '.join(sorted(unknown))}")
+    scenarios = [scenario for scenario in SCENARIOS if scenario.name in config.only]
+    needed = config.only | {scenario.reference for scenario in scenarios}
+    return [ref for ref in REFERENCES if ref.name in needed], scenarios
 
 
 class Interrupted(BaseException):
@@ -243,6 +257,7 @@ def _context(server: servers.Server, db: BenchDatabase, env: Mapping[str, str]) 
 def run(stack: ExitStack, config: Config) -> None:
     """References first, then each frontdesk scenario in registry order, one at a time."""
     _check_registry()
+    references, scenarios = selected(config)
     wrk_binary()  # fail before touching the database if wrk is missing
     say(f"{config.workers} uvicorn workers per server, {config.duration_s} s per scenario")
     db = BenchDatabase(config.admin_url)
@@ -251,12 +266,12 @@ def run(stack: ExitStack, config: Config) -> None:
     frontdesk, reference = start_servers(stack, config, db, env)
     baselines: dict[str, float] = {}
     reference_context = _context(reference, db, reference_env(db))
-    for scenario in REFERENCES:
+    for scenario in references:
         result = measure(reference, scenario, reference_context, config)
         baselines[scenario.name] = result.rps
         emit(result_line(scenario, result, result.rps))
     context = _context(frontdesk, db, env)
-    for scenario in SCENARIOS:
+    for scenario in scenarios:
         result = measure(frontdesk, scenario, context, config)
         emit(result_line(scenario, result, baselines[scenario.reference]))
 

@@ -8,10 +8,12 @@ be plain driver values (str, UUID, aware datetime); no type processing is applie
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Select
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 
@@ -38,3 +40,35 @@ class CompiledRead:
                 self._raw_sql, *(params[name] for name in self._order)
             )
             return record
+
+    async def fetch(self, **params: Any) -> Sequence[Mapping[str, Any]]:
+        """Every row, as mappings (a page of a list)."""
+        if self._raw_sql is None:
+            async with self._engine.connect() as conn:
+                result = await conn.execute(self._statement, params)
+                return [dict(row) for row in result.mappings()]
+        async with self._engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            records: Sequence[Mapping[str, Any]] = await driver.fetch(
+                self._raw_sql, *(params[name] for name in self._order)
+            )
+            return records
+
+
+_COMPILED: WeakKeyDictionary[Engine, dict[Hashable, CompiledRead]] = WeakKeyDictionary()
+
+
+def compiled_read(
+    engine: AsyncEngine, key: Hashable, build: Callable[[], Select[Any]]
+) -> CompiledRead:
+    """The :class:`CompiledRead` of ``build()`` for ``engine``, compiled on first use.
+
+    For statements whose shape varies with a request's filters: ``key`` names the shape
+    (say, which filters are present), and each shape is compiled once per engine.
+    """
+    reads = _COMPILED.setdefault(engine.sync_engine, {})
+    read = reads.get(key)
+    if read is None:
+        read = reads[key] = CompiledRead(engine, build())
+    return read

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
-from sqlalchemy import Select
+from sqlalchemy import Integer, Select, bindparam
 from sqlalchemy.orm import InstrumentedAttribute
 
 from frontdesk.core.errors import AppError, register_code
@@ -62,6 +62,23 @@ def paginate(
     return query.order_by(id_column.desc()).limit(limit + 1)
 
 
+def paginate_bound(
+    query: Select[Any], id_column: InstrumentedAttribute[uuid.UUID], *, after_cursor: bool
+) -> Select[Any]:
+    """:func:`paginate` with the cursor and the size as bound parameters (``before``,
+    ``rows``), for a statement compiled once: fill them with :func:`page_params`."""
+    if after_cursor:
+        query = query.where(id_column < bindparam("before"))
+    return query.order_by(id_column.desc()).limit(bindparam("rows", type_=Integer()))
+
+
+def page_params(cursor: str | None, limit: int) -> dict[str, Any]:
+    params: dict[str, Any] = {"rows": limit + 1}
+    if cursor is not None:
+        params["before"] = decode_cursor(cursor)
+    return params
+
+
 def page_of(rows: Sequence[T], limit: int, id_of: Any) -> tuple[list[T], str | None]:
     items = list(rows[:limit])
     next_cursor = encode_cursor(id_of(items[-1])) if len(rows) > limit and items else None
@@ -78,5 +95,7 @@ __all__ = [
     "decode_cursor",
     "encode_cursor",
     "page_of",
+    "page_params",
     "paginate",
+    "paginate_bound",
 ]

@@ -207,7 +207,7 @@ async def test_a_success_settles_the_ledger_before_the_request_commits(
     async def broken(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("the session rows cannot be written")
 
-    monkeypatch.setattr(login_module, "open_session", broken)
+    monkeypatch.setattr(login_module, "record_sign_in", broken)
     assert (await _attempt(client, "settled", STRONG_PASSWORD)).status_code == 500
     async with db() as session:
         assert await session.scalar(select(func.count()).select_from(EnhancedUserSession)) == 0

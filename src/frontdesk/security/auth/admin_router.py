@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from functools import partial
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
-from sqlalchemy import or_, select
+from fastapi import APIRouter, Query, Request, Response, status
+from sqlalchemy import Select, String, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core import clock
 from frontdesk.core.deps import DbSession
 from frontdesk.core.errors import NotFoundError
-from frontdesk.core.pagination import Cursor, Limit, Page, page_of, paginate
+from frontdesk.core.fastread import compiled_read
+from frontdesk.core.pagination import (
+    Cursor,
+    Limit,
+    Page,
+    page_of,
+    page_params,
+    paginate,
+    paginate_bound,
+)
 from frontdesk.core.request_context import Meta
 from frontdesk.security.audit import service as audit
 from frontdesk.security.auth import service as accounts
@@ -85,7 +95,7 @@ _USER_COLUMNS = tuple(getattr(User, name) for name in UserRead.model_fields)
     response_model=Page[UserRead],
 )
 async def list_users(
-    session: DbSession,
+    request: Request,
     q: Annotated[
         str | None, Query(max_length=100, description="Username or email contains")
     ] = None,
@@ -94,24 +104,39 @@ async def list_users(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Response:
-    query = select(*_USER_COLUMNS)
+    params = page_params(cursor, limit)
     if q:
-        folded = f"%{accounts.normalize_identifier(q)}%"
-        query = query.where(
-            or_(User.username_normalized.like(folded), User.email_normalized.like(folded))
-        )
+        params["pattern"] = f"%{accounts.normalize_identifier(q)}%"
     if is_active is not None:
-        query = query.where(User.is_active.is_(is_active))
+        params["is_active"] = is_active
     if is_customer is not None:
-        query = query.where(User.is_customer.is_(is_customer))
-    rows = (await session.execute(paginate(query, User.id, cursor, limit))).all()
-    items, next_cursor = page_of(rows, limit, lambda row: row.id)
+        params["is_customer"] = is_customer
+    shape = (bool(q), is_active is not None, is_customer is not None, cursor is not None)
+    engine = request.app.state.read_engine
+    read = compiled_read(engine, ("admin.users", shape), partial(_user_page, *shape))
+    rows = await read.fetch(**params)
+    items, next_cursor = page_of(rows, limit, lambda row: row["id"])
     # Rows come from our own columns: build the page without a second validation pass.
     page = Page[UserRead].model_construct(
-        items=[UserRead.model_construct(**row._mapping) for row in items],
+        items=[UserRead.model_construct(**row) for row in items],
         next_cursor=next_cursor,
     )
     return Response(page.model_dump_json(), media_type="application/json")
+
+
+def _user_page(search: bool, active: bool, customer: bool, after_cursor: bool) -> Select[Any]:
+    """The page query for one combination of filters, every value bound."""
+    query = select(*_USER_COLUMNS)
+    if search:
+        pattern = bindparam("pattern", type_=String())
+        query = query.where(
+            or_(User.username_normalized.like(pattern), User.email_normalized.like(pattern))
+        )
+    if active:
+        query = query.where(User.is_active == bindparam("is_active"))
+    if customer:
+        query = query.where(User.is_customer == bindparam("is_customer"))
+    return paginate_bound(query, User.id, after_cursor=after_cursor)
 
 
 @router.get("/users/{user_id}", summary="One account", dependencies=[require(USERS_READ)])

@@ -8,8 +8,8 @@ through the AUTOCOMMIT reader (one query, no ORM, no BEGIN/ROLLBACK) and touches
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -87,7 +87,7 @@ def bearer_token(request: Request) -> str | None:
 
 
 # Built once: the hot path binds only the session handle.
-_SESSION_LOOKUP = (
+SESSION_LOOKUP = (
     select(
         EnhancedUserSession.id.label("session_pk"),
         EnhancedUserSession.status,
@@ -144,20 +144,32 @@ class SessionReader:
     """Reads a session and its account by the public handle: the hottest query there is."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self._read = CompiledRead(engine, _SESSION_LOOKUP)
+        self._read = CompiledRead(engine, SESSION_LOOKUP)
 
     async def fetch(self, session_handle: str) -> Mapping[str, Any] | None:
         return await self._read.fetchrow(sid=session_handle)
 
 
-async def authenticate(request: Request) -> Principal:
+SessionLookup = Callable[[str], Awaitable[Mapping[str, Any] | None]]
+_ROW_FIELDS = tuple(field.name for field in fields(_SessionRow))
+
+
+async def resolve_principal(
+    request: Request, lookup: SessionLookup
+) -> tuple[Principal, Mapping[str, Any]]:
+    """Check the bearer token and its live session, read by ``lookup`` (a row with at
+    least :data:`SESSION_LOOKUP`'s columns; callers may read more in the same query).
+
+    The principal is kept on the request, so later dependencies reuse it.
+    """
     settings: Settings = request.app.state.settings
     now = clock.now()
     claims = _claims(request, settings, now)
-    reader: SessionReader = request.app.state.session_reader
-    found = await reader.fetch(claims.session_id)
-    row = _SessionRow(**found) if found is not None else None
-    if row is None or row.id != claims.user_id or row.status != "active" or not row.is_active:
+    found = await lookup(claims.session_id)
+    if found is None:
+        raise NotAuthenticatedError
+    row = _SessionRow(*(found[name] for name in _ROW_FIELDS))
+    if row.id != claims.user_id or row.status != "active" or not row.is_active:
         raise NotAuthenticatedError
     idle, _absolute = session_limits(settings, row.is_customer)
     last_seen: datetime = row.last_seen_at or row.session_created_at
@@ -184,6 +196,21 @@ async def authenticate(request: Request) -> Principal:
         ),
     )
     request.state.principal = principal
+    return principal, found
+
+
+def resolved_principal(request: Request) -> Principal | None:
+    """The principal an earlier dependency of this request resolved, if any."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    return principal
+
+
+async def authenticate(request: Request) -> Principal:
+    principal = resolved_principal(request)
+    if principal is not None:
+        return principal
+    reader: SessionReader = request.app.state.session_reader
+    principal, _row = await resolve_principal(request, reader.fetch)
     return principal
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from frontdesk.core import clock
@@ -19,7 +19,6 @@ from frontdesk.core.db import write_connection
 from frontdesk.core.deps import persist_on_failure
 from frontdesk.core.errors import UnauthenticatedError
 from frontdesk.core.request_context import RequestMeta
-from frontdesk.core.types import UTCDateTime
 from frontdesk.security.audit import service as audit
 from frontdesk.security.auth import throttle
 from frontdesk.security.auth.models import User
@@ -30,7 +29,8 @@ from frontdesk.security.auth.passwords import (
     verify_password,
 )
 from frontdesk.security.auth.service import normalize_identifier
-from frontdesk.security.auth.sessions import TokenPair, log_session_event, open_session
+from frontdesk.security.auth.sessions import TokenPair, log_session_event
+from frontdesk.security.auth.signin import record_sign_in
 
 MAX_IDENTIFIER_IN_LOG = 100
 
@@ -203,17 +203,12 @@ async def login(
         raise InvalidCredentialsError
     await _settle_success(engine, settings, identifier=identifier, ip=ip, now=now)
     rehashed = await hash_password(password) if needs_rehash(hashed) else None
-    params = {"account_id": account.id, "now": now}
-    conn = await session.connection()
-    if rehashed is None:
-        await conn.execute(_RECORD_LOGIN, params)
-    else:
-        await conn.execute(_RECORD_LOGIN_AND_REHASH, {**params, "new_hash": rehashed})
-    pair = await open_session(
+    pair = await record_sign_in(
         session,
         settings,
         user_id=account.id,
         is_customer=account.is_customer,
+        new_hash=rehashed,
         meta=meta,
         device_info=device_info,
         now=now,
@@ -237,11 +232,3 @@ _FIND_ACCOUNT = select(User.id, User.hashed_password, User.is_active, User.is_cu
         User.email_normalized == bindparam("identifier"),
     )
 )
-_NOW = bindparam("now", type_=UTCDateTime())
-_RECORD_LOGIN = (
-    update(User)
-    .where(User.id == bindparam("account_id"))
-    .values(last_login_at=_NOW, updated_at=_NOW)
-)
-# A hash made with other parameters is replaced at the next successful login.
-_RECORD_LOGIN_AND_REHASH = _RECORD_LOGIN.values(hashed_password=bindparam("new_hash"))

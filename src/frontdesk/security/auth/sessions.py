@@ -13,19 +13,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.config import Settings
-from frontdesk.core.ids import new_id
 from frontdesk.core.request_context import RequestMeta
 from frontdesk.security.auth.deps import session_limits
 from frontdesk.security.auth.models import EnhancedUserSession, RefreshToken, SessionLog, User
 from frontdesk.security.auth.tokens import (
     hash_token,
     issue_access_token,
-    new_refresh_token,
-    new_session_handle,
     successor_refresh_token,
 )
 
@@ -91,83 +88,6 @@ async def log_session_event(
         )
     )
     await session.flush()
-
-
-async def open_session(
-    session: AsyncSession,
-    settings: Settings,
-    *,
-    user_id: uuid.UUID,
-    is_customer: bool,
-    meta: RequestMeta,
-    device_info: str | None,
-    now: datetime,
-) -> TokenPair:
-    """A new login: a new session row, the first token of a new family, a session log.
-
-    Three Core inserts and nothing else: the ids are drawn here, so the token (whose
-    family is the session) goes in first and the session row already names it.
-    """
-    _idle, absolute = session_limits(settings, is_customer)
-    session_pk, token_pk = new_id(), new_id()
-    handle = new_session_handle()
-    expires = now + absolute
-    raw = new_refresh_token()
-    ip, agent = meta.ip, meta.user_agent
-    conn = await session.connection()
-    await conn.execute(
-        _INSERT_TOKEN,
-        {
-            "id": token_pk,
-            "user_id": user_id,
-            "token_hash": hash_token(raw),
-            "expires_at": expires,  # absolute: rotation never extends the session
-            "device_info": (device_info or "")[:MAX_DEVICE_INFO] or None,
-            "ip_address": ip,
-            "user_agent": agent,
-            "family_id": session_pk,
-            "created_at": now,
-        },
-    )
-    await conn.execute(
-        _INSERT_SESSION,
-        {
-            "id": session_pk,
-            "user_id": user_id,
-            "session_id": handle,
-            "refresh_token_id": token_pk,
-            "status": "active",
-            "expires_at": expires,
-            "last_seen_at": now,
-            "ip_address": ip,
-            "user_agent": agent,
-            "created_at": now,
-            "updated_at": now,
-        },
-    )
-    await conn.execute(
-        _INSERT_LOG,
-        {
-            "id": new_id(),
-            "user_id": user_id,
-            "action": "login",
-            "session_token": handle,
-            "success": True,
-            "ip_address": ip,
-            "user_agent": agent,
-            "created_at": now,
-        },
-    )
-    access, access_expires = issue_access_token(
-        settings, user_id=user_id, session_id=handle, now=now
-    )
-    return TokenPair(access, access_expires, raw, expires, handle, user_id)
-
-
-# Built once: a login runs them every time (on the connection: Core, no unit of work).
-_INSERT_TOKEN = insert(RefreshToken)
-_INSERT_SESSION = insert(EnhancedUserSession)
-_INSERT_LOG = insert(SessionLog)
 
 
 def _new_token(
