@@ -16,20 +16,19 @@ from sqlalchemy import Select
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from frontdesk.core.fastsql import DriverSQL
+
 
 class CompiledRead:
     def __init__(self, engine: AsyncEngine, statement: Select[Any] | Any) -> None:
         self._engine = engine
         self._statement = statement
-        self._raw_sql: str | None = None
-        self._order: tuple[str, ...] = ()
+        self._driver_sql: DriverSQL | None = None
         if engine.dialect.name == "postgresql":
-            compiled = statement.compile(dialect=engine.dialect)
-            self._raw_sql = compiled.string
-            self._order = tuple(compiled.positiontup or ())
+            self._driver_sql = DriverSQL(engine.dialect, statement)
 
     async def fetchrow(self, **params: Any) -> Mapping[str, Any] | None:
-        if self._raw_sql is None:
+        if self._driver_sql is None:
             async with self._engine.connect() as conn:
                 row = (await conn.execute(self._statement, params)).first()
                 return dict(row._mapping) if row is not None else None
@@ -37,13 +36,13 @@ class CompiledRead:
             raw = await conn.get_raw_connection()
             driver: Any = raw.driver_connection
             record: Mapping[str, Any] | None = await driver.fetchrow(
-                self._raw_sql, *(params[name] for name in self._order)
+                self._driver_sql.sql, *self._driver_sql.arguments(params)
             )
             return record
 
     async def fetch(self, **params: Any) -> Sequence[Mapping[str, Any]]:
         """Every row, as mappings (a page of a list)."""
-        if self._raw_sql is None:
+        if self._driver_sql is None:
             async with self._engine.connect() as conn:
                 result = await conn.execute(self._statement, params)
                 return [dict(row) for row in result.mappings()]
@@ -51,7 +50,7 @@ class CompiledRead:
             raw = await conn.get_raw_connection()
             driver: Any = raw.driver_connection
             records: Sequence[Mapping[str, Any]] = await driver.fetch(
-                self._raw_sql, *(params[name] for name in self._order)
+                self._driver_sql.sql, *self._driver_sql.arguments(params)
             )
             return records
 

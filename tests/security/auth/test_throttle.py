@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from frontdesk.core import clock as clock_module
 from frontdesk.core.clock import FrozenClock
 from frontdesk.core.config import Settings
 from frontdesk.core.db import open_session
+from frontdesk.core.fastsql import driver_connection
 from frontdesk.core.pagination import InvalidCursorError
 from frontdesk.security.auth import throttle
 from frontdesk.security.auth.models import RateLimitLog
@@ -40,8 +41,13 @@ async def _fail(
     """One failed login: an attempt admitted (counted) and never followed by a success,
     committed in its own transaction as the login route does. ``False``: refused."""
     return await throttle.admit_attempt(
-        db, identifier=identifier, ip=ip, settings=settings, now=clock_module.now()
+        engine_of(db), identifier=identifier, ip=ip, settings=settings, now=clock_module.now()
     )
+
+
+def engine_of(db: async_sessionmaker[AsyncSession]) -> AsyncEngine:
+    engine: AsyncEngine = db.kw["bind"]
+    return engine
 
 
 async def _succeed(
@@ -52,11 +58,10 @@ async def _succeed(
     ip: str | None = IP,
 ) -> None:
     """The success after an admitted attempt, committed as the login request does."""
-    async with open_session(db, write=True) as session:
+    async with driver_connection(engine_of(db), transaction=True) as conn:
         await throttle.record_success(
-            session, identifier=identifier, ip=ip, settings=settings, now=clock_module.now()
+            conn, identifier=identifier, ip=ip, settings=settings, now=clock_module.now()
         )
-        await session.commit()
 
 
 async def _blocked(
@@ -157,7 +162,7 @@ async def test_success_resets_the_account_and_refunds_its_own_ip_attempt(
         assert await _fail(db, settings)
     # The right password: its attempt is counted first, then the success settles it.
     assert await throttle.admit_attempt(
-        db, identifier="ALICE@example.com", ip=IP, settings=settings, now=clock.now()
+        engine_of(db), identifier="ALICE@example.com", ip=IP, settings=settings, now=clock.now()
     )
     await _succeed(db, settings, identifier="ALICE@example.com")
     assert await _row(db, "login:alice@example.com") is None

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
 from sqlalchemy import bindparam, or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from frontdesk.core import clock
 from frontdesk.core.config import Settings
-from frontdesk.core.db import write_connection
 from frontdesk.core.deps import persist_on_failure
 from frontdesk.core.errors import UnauthenticatedError
+from frontdesk.core.fastsql import DriverStatement, driver_connection
 from frontdesk.core.request_context import RequestMeta
 from frontdesk.security.audit import service as audit
 from frontdesk.security.auth import throttle
@@ -118,13 +116,12 @@ async def _admit(
     counted, and the account is still returned (the hasher runs against its hash)."""
     account: _Account | None = None
     try:
-        async with write_connection(engine) as conn:
+        async with driver_connection(engine, transaction=True) as conn:
             # The lookup first: the ledger rows stay locked only from their upsert to
             # the commit right after it.
-            folded = normalize_identifier(identifier)
-            row = (await conn.execute(_FIND_ACCOUNT, {"identifier": folded})).first()
+            row = await conn.fetchrow(_FIND_ACCOUNT, identifier=normalize_identifier(identifier))
             if row is not None:
-                account = _Account(*row)
+                account = _Account(**row)
             if not await throttle.count_attempt(
                 conn, identifier=identifier, ip=ip, settings=settings, now=now
             ):
@@ -132,18 +129,6 @@ async def _admit(
     except _RefusedError:
         return False, account
     return True, account
-
-
-@asynccontextmanager
-async def _ledger_writes(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """PostgreSQL: AUTOCOMMIT, each statement commits as it runs, so a ledger row is
-    locked no longer than its statement. SQLite: one short write transaction."""
-    if engine.dialect.name != "postgresql":
-        async with write_connection(engine) as conn:
-            yield conn
-        return
-    async with engine.connect() as conn:
-        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 async def _settle_success(
@@ -164,7 +149,7 @@ async def _settle_success(
     commit one by one; a crash between them leaves the IP one attempt too many, which
     errs on the safe side.)
     """
-    async with _ledger_writes(engine) as conn:
+    async with driver_connection(engine, transaction=False) as conn:
         await throttle.record_success(
             conn, identifier=identifier, ip=ip, settings=settings, now=now
         )
@@ -226,9 +211,11 @@ async def login(
 
 
 # Built once: every login runs them (on the connection: Core, no unit of work).
-_FIND_ACCOUNT = select(User.id, User.hashed_password, User.is_active, User.is_customer).where(
-    or_(
-        User.username_normalized == bindparam("identifier"),
-        User.email_normalized == bindparam("identifier"),
+_FIND_ACCOUNT = DriverStatement(
+    select(User.id, User.hashed_password, User.is_active, User.is_customer).where(
+        or_(
+            User.username_normalized == bindparam("identifier"),
+            User.email_normalized == bindparam("identifier"),
+        )
     )
 )

@@ -59,10 +59,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from frontdesk.core.config import Settings
-from frontdesk.core.db import transaction
+from frontdesk.core.fastsql import DriverConnection, DriverStatement, driver_connection
 from frontdesk.core.ids import new_id
 from frontdesk.core.pagination import page_of, paginate
 from frontdesk.core.schemas import ResponseModel
@@ -155,7 +155,7 @@ class _RefusedError(Exception):
 
 
 async def admit_attempt(
-    sessionmaker: async_sessionmaker[AsyncSession],
+    engine: AsyncEngine,
     *,
     identifier: str,
     ip: str | None,
@@ -169,9 +169,9 @@ async def admit_attempt(
     attempt refused by one row is not counted on the other either).
     """
     try:
-        async with transaction(sessionmaker) as session:
+        async with driver_connection(engine, transaction=True) as conn:
             if not await count_attempt(
-                session, identifier=identifier, ip=ip, settings=settings, now=now
+                conn, identifier=identifier, ip=ip, settings=settings, now=now
             ):
                 raise _RefusedError
     except _RefusedError:
@@ -179,16 +179,8 @@ async def admit_attempt(
     return True
 
 
-Executor = AsyncSession | AsyncConnection
-
-
-async def _connection(executor: Executor) -> AsyncConnection:
-    """The hot statements run on the connection (Core): no ORM bulk-DML bookkeeping."""
-    return executor if isinstance(executor, AsyncConnection) else await executor.connection()
-
-
 async def count_attempt(
-    executor: Executor,
+    conn: DriverConnection,
     *,
     identifier: str,
     ip: str | None,
@@ -198,7 +190,6 @@ async def count_attempt(
     """:func:`admit_attempt`'s work in the caller's write transaction, which the caller
     commits at once. ``False``: refused, and a row may already be counted, so the caller
     must roll back rather than commit."""
-    conn = await _connection(executor)
     rows = {account_key(identifier): settings.login_max_failures}
     if ip:
         rows[ip_key(ip)] = settings.ip_max_failures
@@ -209,19 +200,21 @@ async def count_attempt(
     for number, key in enumerate(rows):
         params[f"key{number}"] = key
         params[f"row_id{number}"] = new_id()
-    counted = (await conn.execute(_count_statement(conn.dialect.name, len(rows)), params)).all()
+    counted = await conn.fetch(_count_statement(conn.dialect_name, len(rows)), **params)
     if len(counted) < len(rows):
         return False  # a row blocked at ``now`` returns nothing
     for row in counted:
-        wait = lockout_seconds(row.attempts, threshold=rows[row.identifier], settings=settings)
+        attempts, threshold = row["attempts"], rows[row["identifier"]]
+        wait = lockout_seconds(attempts, threshold=threshold, settings=settings)
         if wait:
             # The upsert's lock is held until commit: no other attempt sees the row between.
-            await conn.execute(_BLOCK, {"row_id": row.id, "until": now + timedelta(seconds=wait)})
+            until = now + timedelta(seconds=wait)
+            await conn.fetch(_BLOCK, row_id=row["id"], until=until, now=now)
     return True
 
 
 async def record_success(
-    executor: Executor,
+    conn: DriverConnection,
     *,
     identifier: str,
     ip: str | None,
@@ -233,33 +226,32 @@ async def record_success(
 
     Two statements, each complete on its own, account row first (the lock order of
     :func:`count_attempt`). The caller commits, and soon: every attempt on the account
-    and from the address waits for these row locks. On a PostgreSQL AUTOCOMMIT
-    connection each statement commits as it runs and holds its lock no longer.
+    and from the address waits for these row locks. Outside a transaction on PostgreSQL
+    each statement commits as it runs and holds its lock no longer.
 
     A refund that leaves the IP row below its threshold also lifts its block: by the
     escalation rule such a row is not blocked, so a block can only have been set by the
     attempt that just succeeded.
     """
-    conn = await _connection(executor)
-    await conn.execute(_RESET, {"key": account_key(identifier)})
+    await conn.fetch(_RESET, key=account_key(identifier))
     if ip:
-        await conn.execute(
-            _REFUND, {"key": ip_key(ip), "threshold": settings.ip_max_failures, "now": now}
-        )
+        await conn.fetch(_REFUND, key=ip_key(ip), threshold=settings.ip_max_failures, now=now)
 
 
 # The hot statements, built once: a login runs them on every attempt, and a prebuilt
 # statement skips SQLAlchemy's per-call construction and cache-key work.
 _NOW = bindparam("now", type_=UTCDateTime())
-_BLOCK = (
+_BLOCK = DriverStatement(
     update(RateLimitLog)
     .where(RateLimitLog.id == bindparam("row_id"))
-    .values(blocked_until=bindparam("until", type_=UTCDateTime()))
+    .values(blocked_until=bindparam("until", type_=UTCDateTime()), updated_at=_NOW)
 )
-_RESET = delete(RateLimitLog).where(
-    RateLimitLog.identifier == bindparam("key"), RateLimitLog.action == LOGIN_ACTION
+_RESET = DriverStatement(
+    delete(RateLimitLog).where(
+        RateLimitLog.identifier == bindparam("key"), RateLimitLog.action == LOGIN_ACTION
+    )
 )
-_REFUND = (
+_REFUND = DriverStatement(
     update(RateLimitLog)
     .where(
         RateLimitLog.identifier == bindparam("key"),
@@ -278,7 +270,7 @@ _REFUND = (
 
 
 @cache
-def _count_statement(dialect: str, rows: int) -> Insert:
+def _count_statement(dialect: str, rows: int) -> DriverStatement:
     """Count ``rows`` ledger rows (keys bound as ``key0``, ``key1``) in one statement,
     ``INSERT ... SELECT ... UNION ALL SELECT ... ON CONFLICT DO UPDATE ... WHERE not
     blocked RETURNING``: atomic on both engines, no row returned for a key whose row is
@@ -324,7 +316,9 @@ def _count_statement(dialect: str, rows: int) -> Insert:
         },
         where=not_blocked,
     )
-    return upsert.returning(RateLimitLog.id, RateLimitLog.identifier, RateLimitLog.attempts)
+    return DriverStatement(
+        upsert.returning(RateLimitLog.id, RateLimitLog.identifier, RateLimitLog.attempts)
+    )
 
 
 async def list_blocks(

@@ -1,0 +1,105 @@
+"""Short write units on the driver, for the few statements every login runs.
+
+A sign-in is CPU-bound next to its one Argon2 verify, and each statement through
+SQLAlchemy's execution pipeline costs about three times the driver's own work. Here a
+Core statement is compiled once for PostgreSQL and sent straight to asyncpg on a pooled
+connection, in a transaction of the driver's own when asked; elsewhere the same
+statement runs through SQLAlchemy (SQLite is in-process: its statements are cheap).
+
+Rules, as for :mod:`frontdesk.core.fastread`: parameters are plain driver values (str,
+UUID, int, bool, aware datetime), no type processing is applied, and the driver's errors
+are not translated, so keep these units to statements whose failure is a bug.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from frontdesk.core.db import WRITE_OPTION
+
+
+class DriverSQL:
+    """A statement's SQL text and how to lay out its positional parameters."""
+
+    def __init__(self, dialect: Dialect, statement: Any) -> None:
+        compiled = statement.compile(dialect=dialect)
+        prefetch = [*compiled.insert_prefetch, *compiled.update_prefetch]
+        if prefetch:
+            # Python-side defaults (``onupdate=clock.now``) are SQLAlchemy's to fill in.
+            names = ", ".join(column.name for column in prefetch)
+            raise ValueError(f"give these columns explicit values for the driver: {names}")
+        self.sql: str = compiled.string
+        self._order: tuple[str, ...] = tuple(compiled.positiontup or ())
+        # Values fixed in the statement itself (``literal(...)``) are parameters too.
+        self._fixed: dict[str, Any] = {
+            name: value for name, value in compiled.params.items() if value is not None
+        }
+
+    def arguments(self, params: Mapping[str, Any]) -> list[Any]:
+        fixed = self._fixed
+        return [params[name] if name in params else fixed[name] for name in self._order]
+
+
+class DriverStatement:
+    """A Core statement, compiled on first use on PostgreSQL."""
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._compiled: DriverSQL | None = None
+
+    def compiled(self, dialect: Dialect) -> DriverSQL:
+        if self._compiled is None:
+            self._compiled = DriverSQL(dialect, self.statement)
+        return self._compiled
+
+
+class DriverConnection:
+    """Runs :class:`DriverStatement` s on one pooled connection."""
+
+    def __init__(self, conn: AsyncConnection, driver: Any | None) -> None:
+        self._conn = conn
+        self._driver = driver  # asyncpg's connection on PostgreSQL, else None
+        self.dialect_name: str = conn.dialect.name
+
+    async def fetch(self, statement: DriverStatement, **params: Any) -> Sequence[Mapping[str, Any]]:
+        if self._driver is None:
+            result = await self._conn.execute(statement.statement, params)
+            return [dict(row) for row in result.mappings()] if result.returns_rows else []
+        compiled = statement.compiled(self._conn.dialect)
+        records: Sequence[Mapping[str, Any]] = await self._driver.fetch(
+            compiled.sql, *compiled.arguments(params)
+        )
+        return records
+
+    async def fetchrow(self, statement: DriverStatement, **params: Any) -> Mapping[str, Any] | None:
+        rows = await self.fetch(statement, **params)
+        return rows[0] if rows else None
+
+
+@asynccontextmanager
+async def driver_connection(
+    engine: AsyncEngine, *, transaction: bool
+) -> AsyncIterator[DriverConnection]:
+    """A pooled connection; ``transaction``: one write transaction, committed on exit.
+
+    Without ``transaction`` each statement commits as it runs on PostgreSQL; SQLite
+    still wraps the unit in one short write transaction (it has no AUTOCOMMIT mode worth
+    the name, and its write lock is per statement either way).
+    """
+    async with engine.connect() as conn:
+        if engine.dialect.name != "postgresql":
+            writer = await conn.execution_options(**{WRITE_OPTION: True})
+            async with writer.begin():
+                yield DriverConnection(writer, None)
+            return
+        driver: Any = (await conn.get_raw_connection()).driver_connection
+        if not transaction:
+            yield DriverConnection(conn, driver)
+            return
+        async with driver.transaction():
+            yield DriverConnection(conn, driver)
