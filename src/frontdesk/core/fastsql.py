@@ -6,14 +6,14 @@ Core statement is compiled once for PostgreSQL and sent straight to asyncpg on a
 connection, in a transaction of the driver's own when asked; elsewhere the same
 statement runs through SQLAlchemy (SQLite is in-process: its statements are cheap).
 
-Rules, as for :mod:`frontdesk.core.fastread`: parameters are plain driver values (str,
-UUID, int, bool, aware datetime), no type processing is applied, and the driver's errors
-are not translated, so keep these units to statements whose failure is a bug.
+The column types' bind conversions are applied as SQLAlchemy would; the driver's errors
+are not translated into SQLAlchemy's, so keep these units to statements whose failure
+is a bug, not a constraint the API reports.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -39,10 +39,23 @@ class DriverSQL:
         self._fixed: dict[str, Any] = {
             name: value for name, value in compiled.params.items() if value is not None
         }
+        # The column types' own conversions (aware-UTC checks, JSON text), as SQLAlchemy
+        # would apply them; most types have none.
+        self._processors: dict[str, Callable[[Any], Any]] = {}
+        for name in self._order:
+            bind_type = compiled.binds[name].type
+            processor = bind_type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                self._processors[name] = processor
 
     def arguments(self, params: Mapping[str, Any]) -> list[Any]:
-        fixed = self._fixed
-        return [params[name] if name in params else fixed[name] for name in self._order]
+        fixed, processors = self._fixed, self._processors
+        values = []
+        for name in self._order:
+            value = params[name] if name in params else fixed[name]
+            processor = processors.get(name)
+            values.append(value if processor is None else processor(value))
+        return values
 
 
 class DriverStatement:

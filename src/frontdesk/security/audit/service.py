@@ -23,11 +23,12 @@ from datetime import date, datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import BigInteger, func, insert, literal, select
+from sqlalchemy import BigInteger, bindparam, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from frontdesk.core import clock
 from frontdesk.core.db import transaction
+from frontdesk.core.fastsql import DriverConnection, DriverStatement
 from frontdesk.core.ids import new_id
 from frontdesk.core.request_context import RequestMeta
 from frontdesk.security.audit.chain import GENESIS_HASH, chain_hash
@@ -138,6 +139,13 @@ async def _chain_tail(session: AsyncSession) -> tuple[int, str]:
 _LOCK = select(func.pg_advisory_xact_lock(literal(CHAIN_LOCK_KEY, BigInteger)))
 _TAIL = select(AuditLog.sequence, AuditLog.hash).order_by(AuditLog.sequence.desc()).limit(1)
 _INSERT = insert(AuditLog)
+_DRIVER_LOCK = DriverStatement(_LOCK)
+_DRIVER_TAIL = DriverStatement(_TAIL)
+_DRIVER_INSERT = DriverStatement(
+    insert(AuditLog).values(
+        {column.name: bindparam(column.name, type_=column.type) for column in AuditLog.__table__.c}
+    )
+)
 
 
 def _opt_clip(text: str | None, limit: int) -> str | None:
@@ -155,11 +163,68 @@ async def record(
     meta: RequestMeta | None = None,
 ) -> None:
     """Append one audit row in the caller's transaction (written, not committed)."""
-    meta = meta or RequestMeta(ip=None, user_agent=None, request_id=None)
     # The caller's pending changes go first, before the chain lock is taken.
     await session.flush()
     await _lock_chain(session)
     sequence, prev_hash = await _chain_tail(session)
+    values = _link(
+        sequence,
+        prev_hash,
+        action=action,
+        success=success,
+        actor_id=actor_id,
+        resource=resource,
+        details=details,
+        meta=meta,
+    )
+    conn = await session.connection()
+    await conn.execute(_INSERT, values)
+
+
+async def record_on(
+    conn: DriverConnection,
+    *,
+    action: str,
+    success: bool,
+    actor_id: uuid.UUID | None = None,
+    resource: str | None = None,
+    details: Mapping[str, Any] | None = None,
+    meta: RequestMeta | None = None,
+) -> None:
+    """:func:`record` in a driver unit of work (:mod:`frontdesk.core.fastsql`), which
+    must be a write transaction: the chain lock lasts until it commits."""
+    if conn.dialect_name == "postgresql":
+        await conn.fetch(_DRIVER_LOCK)
+    tail = await conn.fetchrow(_DRIVER_TAIL)
+    sequence, prev_hash = 0, GENESIS_HASH
+    if tail is not None:
+        sequence, prev_hash = tail["sequence"], tail["hash"] or GENESIS_HASH
+    values = _link(
+        sequence,
+        prev_hash,
+        action=action,
+        success=success,
+        actor_id=actor_id,
+        resource=resource,
+        details=details,
+        meta=meta,
+    )
+    await conn.fetch(_DRIVER_INSERT, **values)
+
+
+def _link(
+    sequence: int,
+    prev_hash: str,
+    *,
+    action: str,
+    success: bool,
+    actor_id: uuid.UUID | None,
+    resource: str | None,
+    details: Mapping[str, Any] | None,
+    meta: RequestMeta | None,
+) -> dict[str, Any]:
+    """The next row of the chain after (``sequence``, ``prev_hash``), hash included."""
+    meta = meta or RequestMeta(ip=None, user_agent=None, request_id=None)
     values: dict[str, Any] = {
         "sequence": sequence + 1,
         # Read under the lock, so time never runs backwards along the chain.
@@ -174,8 +239,7 @@ async def record(
         "request_id": _opt_clip(meta.request_id, MAX_REQUEST_ID),
         "prev_hash": prev_hash,
     }
-    conn = await session.connection()
-    await conn.execute(_INSERT, {**values, "id": new_id(), "hash": chain_hash(values)})
+    return {**values, "id": new_id(), "hash": chain_hash(values)}
 
 
 async def record_standalone(

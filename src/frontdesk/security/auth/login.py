@@ -170,9 +170,11 @@ async def login(
     1. The account is looked up and the attempt counted in one short committed
        transaction (so parallel guesses cannot all slip past the block).
     2. The password is verified, exactly once on every path, holding no connection.
-    3. A success settles the ledger on its own (:func:`_settle_success`). Only then
-       does ``session``, the request's transaction, run a statement: on SQLite it never
-       holds the write lock during a hash, on PostgreSQL no connection waits on one.
+    3. A success settles the ledger on its own (:func:`_settle_success`), then writes
+       the session rows and the audit row in one more short transaction. A failure is
+       left to ``session``, the request's, through ``persist_on_failure``. No transaction
+       is open during a hash: on SQLite none holds the write lock then, on PostgreSQL no
+       connection waits on one.
     """
     now = clock.now()
     ip = meta.ip or "unknown"
@@ -188,25 +190,28 @@ async def login(
         raise InvalidCredentialsError
     await _settle_success(engine, settings, identifier=identifier, ip=ip, now=now)
     rehashed = await hash_password(password) if needs_rehash(hashed) else None
-    pair = await record_sign_in(
-        session,
-        settings,
-        user_id=account.id,
-        is_customer=account.is_customer,
-        new_hash=rehashed,
-        meta=meta,
-        device_info=device_info,
-        now=now,
-    )
-    await audit.record(
-        session,
-        action="auth.login",
-        success=True,
-        actor_id=account.id,
-        resource=f"user:{account.id}",
-        details={"session_id": pair.session_id},
-        meta=meta,
-    )
+    # Its own short transaction, not the request's: it holds the audit chain's lock
+    # for two statements rather than until the response is under way.
+    async with driver_connection(engine, transaction=True) as conn:
+        pair = await record_sign_in(
+            conn,
+            settings,
+            user_id=account.id,
+            is_customer=account.is_customer,
+            new_hash=rehashed,
+            meta=meta,
+            device_info=device_info,
+            now=now,
+        )
+        await audit.record_on(
+            conn,
+            action="auth.login",
+            success=True,
+            actor_id=account.id,
+            resource=f"user:{account.id}",
+            details={"session_id": pair.session_id},
+            meta=meta,
+        )
     return pair
 
 

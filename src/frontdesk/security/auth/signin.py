@@ -19,10 +19,10 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Insert, Update, bindparam, insert, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core.config import Settings
 from frontdesk.core.db import Base
+from frontdesk.core.fastsql import DriverConnection, DriverStatement
 from frontdesk.core.ids import new_id
 from frontdesk.core.request_context import RequestMeta
 from frontdesk.security.auth.deps import session_limits
@@ -88,7 +88,7 @@ def _prefixed(prefix: str, values: dict[str, Any]) -> dict[str, Any]:
 
 
 @cache
-def _statements(rehash: bool) -> tuple[Update, Insert, Insert, Insert]:
+def _core_statements(rehash: bool) -> tuple[Update, Insert, Insert, Insert]:
     """(user update, token insert, session insert, log insert), built once each."""
     user = update(User).where(User.id == bindparam(_USER + "id"))
     now = bindparam(_USER + "now", type_=User.__table__.c.updated_at.type)
@@ -114,18 +114,26 @@ def _statements(rehash: bool) -> tuple[Update, Insert, Insert, Insert]:
 
 
 @cache
-def _combined(rehash: bool) -> Update:
+def _statements(rehash: bool) -> tuple[DriverStatement, ...]:
+    """The four statements one by one (SQLite)."""
+    return tuple(DriverStatement(statement) for statement in _core_statements(rehash))
+
+
+@cache
+def _combined(rehash: bool) -> DriverStatement:
     """PostgreSQL: the user update carrying the three inserts as CTEs."""
-    user, token, session, log = _statements(rehash)
-    return user.add_cte(
-        token.returning(RefreshToken.id).cte("new_token"),
-        session.returning(EnhancedUserSession.id).cte("new_session"),
-        log.returning(SessionLog.id).cte("new_log"),
+    user, token, session, log = _core_statements(rehash)
+    return DriverStatement(
+        user.add_cte(
+            token.returning(RefreshToken.id).cte("new_token"),
+            session.returning(EnhancedUserSession.id).cte("new_session"),
+            log.returning(SessionLog.id).cte("new_log"),
+        )
     )
 
 
 async def record_sign_in(
-    session: AsyncSession,
+    conn: DriverConnection,
     settings: Settings,
     *,
     user_id: uuid.UUID,
@@ -195,13 +203,12 @@ async def record_sign_in(
             },
         ),
     }
-    conn = await session.connection()
     rehash = new_hash is not None
-    if conn.dialect.name == "postgresql":
-        await conn.execute(_combined(rehash), params)
+    if conn.dialect_name == "postgresql":
+        await conn.fetch(_combined(rehash), **params)
     else:
         for statement in _statements(rehash):
-            await conn.execute(statement, params)
+            await conn.fetch(statement, **params)
     access, access_expires = issue_access_token(
         settings, user_id=user_id, session_id=handle, now=now
     )
