@@ -9,11 +9,12 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
+from pydantic_core import to_json
 from sqlalchemy import Integer, Select, bindparam
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -79,6 +80,20 @@ def page_params(cursor: str | None, limit: int) -> dict[str, Any]:
     return params
 
 
+def page_json(rows: Sequence[Mapping[str, Any]], limit: int, fields: Iterable[str]) -> bytes:
+    """A :class:`Page` of ``rows`` (one more than ``limit`` if another page exists) as
+    JSON, each item the row's ``fields``, without building a model per row.
+
+    For rows of plain column values (str, int, bool, UUID, aware datetime, None): JSON
+    then reads exactly as the response model's own serialization would, and a list
+    endpoint's cost is mostly that serialization.
+    """
+    names = tuple(fields)
+    items, next_cursor = page_of(rows, limit, lambda row: row["id"])
+    page = [{name: row[name] for name in names} for row in items]
+    return to_json({"items": page, "next_cursor": next_cursor})
+
+
 def page_of(rows: Sequence[T], limit: int, id_of: Any) -> tuple[list[T], str | None]:
     items = list(rows[:limit])
     next_cursor = encode_cursor(id_of(items[-1])) if len(rows) > limit and items else None
@@ -94,6 +109,7 @@ __all__ = [
     "Page",
     "decode_cursor",
     "encode_cursor",
+    "page_json",
     "page_of",
     "page_params",
     "paginate",
