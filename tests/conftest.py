@@ -23,6 +23,7 @@ from frontdesk.catalog import metadata
 from frontdesk.core.clock import FrozenClock, use_clock
 from frontdesk.core.config import Settings
 from frontdesk.core.db import create_engine, create_sessionmaker, open_session
+from frontdesk.core.fastsql import release_warm_connections
 from tests.databases import (
     REPORT,
     as_asyncpg_url,
@@ -88,6 +89,7 @@ def engine_name(database_url: str) -> str:
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(database_url, pool_size=10)
     yield engine
+    await release_warm_connections(engine)
     await engine.dispose()
 
 

@@ -16,6 +16,7 @@ from frontdesk.core import health
 from frontdesk.core.config import Settings, get_settings
 from frontdesk.core.db import autocommit_reader, create_engine, create_sessionmaker
 from frontdesk.core.events import bus
+from frontdesk.core.fastsql import release_warm_connections
 from frontdesk.core.handlers import install_exception_handlers
 from frontdesk.core.logging import configure_logging
 from frontdesk.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         await outbox.close()
         await rate_limiter.close()
         if owns_engine:
+            await release_warm_connections(engine)
             await engine.dispose()
 
     app = FastAPI(

@@ -7,6 +7,8 @@ import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 
+from frontdesk.core.middleware import _RequestIds
+
 PROBLEM = "application/problem+json"
 
 
@@ -143,3 +145,12 @@ async def test_docs_page_is_served(plain_client: httpx.AsyncClient) -> None:
     response = await plain_client.get("/docs")
     assert response.status_code == 200
     assert "swagger" in response.text.lower()
+
+
+def test_generated_request_ids_never_repeat_and_differ_per_process() -> None:
+    ids = _RequestIds()
+    seen = {ids() for _ in range(10_000)}
+    assert len(seen) == 10_000
+    before = ids()
+    ids.reset()  # what a forked worker does
+    assert ids()[:16] != before[:16]

@@ -3,16 +3,27 @@ transactions."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from sqlalchemy import bindparam, insert, literal, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.pool import QueuePool
 
-from frontdesk.core.fastsql import DriverSQL, DriverStatement, driver_connection
+from frontdesk.core.db import create_engine
+from frontdesk.core.fastsql import (
+    DriverSQL,
+    DriverStatement,
+    driver_connection,
+    release_warm_connections,
+    warm_connections,
+)
 from frontdesk.core.ids import new_id
 from frontdesk.security.auth.models import RateLimitLog
 
@@ -102,3 +113,67 @@ def test_parameters_are_laid_out_in_the_statement_order() -> None:
     assert "$1" in sql.sql
     assert "$3" in sql.sql
     assert sql.arguments({"high": 9, "low": 2}) == [2, 9, "login"]
+
+
+@pytest.fixture
+async def small_pool(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """A pool of 8 of its own: a quarter of it, 2 connections, may stay warm."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("warm connections serve the PostgreSQL driver path")
+    engine = create_engine(database_url, pool_size=8)
+    yield engine
+    await release_warm_connections(engine)
+    await engine.dispose()
+
+
+def _checked_out(engine: AsyncEngine) -> int:
+    pool = engine.sync_engine.pool
+    assert isinstance(pool, QueuePool)
+    return pool.checkedout()
+
+
+async def test_warm_connections_are_reused_and_bounded(small_pool: AsyncEngine) -> None:
+    warm = warm_connections(small_pool)
+    assert warm.limit == 2
+    async with warm.lease() as (_conn, first):
+        pass
+    async with warm.lease() as (_conn, again):
+        assert again is first  # no checkout: the same connection, kept warm
+    release, all_leased = asyncio.Event(), asyncio.Event()
+    leased = 0
+
+    async def hold() -> None:
+        nonlocal leased
+        async with warm.lease() as (_conn, driver):
+            await driver.fetchval("SELECT 1")
+            leased += 1
+            if leased == 5:
+                all_leased.set()
+            await release.wait()
+
+    tasks = [asyncio.create_task(hold()) for _ in range(5)]
+    await asyncio.wait_for(all_leased.wait(), timeout=10)
+    assert _checked_out(small_pool) == 5
+    release.set()
+    await asyncio.gather(*tasks)
+    assert _checked_out(small_pool) == 2  # the rest went back to the pool
+    await release_warm_connections(small_pool)
+    assert _checked_out(small_pool) == 0
+
+
+async def test_a_failed_unit_never_hands_its_connection_out_again(
+    small_pool: AsyncEngine,
+) -> None:
+    warm = warm_connections(small_pool)
+
+    async def fail_on_the_connection() -> Any:
+        async with warm.lease() as (_conn, driver):
+            await driver.fetchval("SELECT 1")
+            raise RuntimeError("mid-unit")
+        return driver  # never reached
+
+    with pytest.raises(RuntimeError):
+        await fail_on_the_connection()
+    assert _checked_out(small_pool) == 0
+    async with warm.lease() as (_conn, driver):
+        assert await driver.fetchval("SELECT 2") == 2

@@ -1,9 +1,9 @@
-"""Single-row reads for the hottest paths (every authenticated request runs two).
+"""Single-row reads and pages for the hottest paths (every authenticated request runs one).
 
 On PostgreSQL the statement is compiled once and sent straight to asyncpg on a pooled
-connection: no transaction, no SQLAlchemy execution pipeline, which is most of such a
-request's cost. Elsewhere the same Core statement runs the ordinary way. Parameters must
-be plain driver values (str, UUID, aware datetime); no type processing is applied.
+connection, one of the few kept warm (:mod:`frontdesk.core.fastsql`): no transaction,
+no SQLAlchemy execution pipeline, which is most of such a request's cost. Elsewhere the
+same Core statement runs the ordinary way. The column types' bind conversions apply.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlalchemy import Select
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from frontdesk.core.fastsql import DriverSQL
+from frontdesk.core.fastsql import DriverSQL, warm_connections
 
 
 class CompiledRead:
@@ -32,9 +32,7 @@ class CompiledRead:
             async with self._engine.connect() as conn:
                 row = (await conn.execute(self._statement, params)).first()
                 return dict(row._mapping) if row is not None else None
-        async with self._engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            driver: Any = raw.driver_connection
+        async with warm_connections(self._engine).lease() as (_conn, driver):
             record: Mapping[str, Any] | None = await driver.fetchrow(
                 self._driver_sql.sql, *self._driver_sql.arguments(params)
             )
@@ -46,9 +44,7 @@ class CompiledRead:
             async with self._engine.connect() as conn:
                 result = await conn.execute(self._statement, params)
                 return [dict(row) for row in result.mappings()]
-        async with self._engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            driver: Any = raw.driver_connection
+        async with warm_connections(self._engine).lease() as (_conn, driver):
             records: Sequence[Mapping[str, Any]] = await driver.fetch(
                 self._driver_sql.sql, *self._driver_sql.arguments(params)
             )

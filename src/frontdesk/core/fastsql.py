@@ -14,11 +14,12 @@ is a bug, not a constraint the API reports.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.pool import Pool, QueuePool
 
 from frontdesk.core.db import WRITE_OPTION
 
@@ -94,6 +95,75 @@ class DriverConnection:
         return rows[0] if rows else None
 
 
+class _WarmConnections:
+    """A few connections of one engine's pool kept checked out between driver units.
+
+    Checking a connection out of SQLAlchemy's pool and back costs more CPU than the
+    one-row read it is for (events, reset-on-return, a greenlet hop each way), and the
+    hottest paths (the session lookup of every request) do exactly that. Up to a
+    quarter of the pool stays leased here, idle, ready for the next unit; a unit that
+    finds none checks one out the ordinary way, and one that ends while the list is
+    full gives its connection back. A unit that fails discards its connection, so a
+    broken or half-used one is never handed out again. Connections leased here are in
+    the pool's count, so the pool never opens more than its size.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        pool = engine.sync_engine.pool
+        self.limit = pool.size() // 4 if isinstance(pool, QueuePool) else 0
+        self._idle: list[tuple[AsyncConnection, Any]] = []
+
+    @asynccontextmanager
+    async def lease(self) -> AsyncIterator[tuple[AsyncConnection, Any]]:
+        if self._idle:
+            conn, driver = self._idle.pop()
+        else:
+            conn = await self._engine.connect()
+            driver = (await conn.get_raw_connection()).driver_connection
+        try:
+            yield conn, driver
+        except BaseException:
+            await _discard(conn)
+            raise
+        if len(self._idle) < self.limit:
+            self._idle.append((conn, driver))
+        else:
+            await conn.close()
+
+    async def release(self) -> None:
+        idle, self._idle = self._idle, []
+        for conn, _driver in idle:
+            await conn.close()
+
+
+async def _discard(conn: AsyncConnection) -> None:
+    """Close ``conn`` for good: its state after a failure is not worth trusting."""
+    with suppress(Exception):  # already failing; the pool has let it go
+        await conn.invalidate()
+        await conn.close()
+
+
+# Per pool: the AUTOCOMMIT reader shares its engine's pool, and so its warm connections.
+# Held until released: call release_warm_connections before disposing of an engine.
+_WARM: dict[Pool, _WarmConnections] = {}
+
+
+def warm_connections(engine: AsyncEngine) -> _WarmConnections:
+    pool = engine.sync_engine.pool
+    warm = _WARM.get(pool)
+    if warm is None:
+        warm = _WARM[pool] = _WarmConnections(engine)
+    return warm
+
+
+async def release_warm_connections(engine: AsyncEngine) -> None:
+    """Give the pool back every connection kept warm for ``engine`` (before dispose)."""
+    warm = _WARM.pop(engine.sync_engine.pool, None)
+    if warm is not None:
+        await warm.release()
+
+
 @asynccontextmanager
 async def driver_connection(
     engine: AsyncEngine, *, transaction: bool
@@ -104,13 +174,13 @@ async def driver_connection(
     still wraps the unit in one short write transaction (it has no AUTOCOMMIT mode worth
     the name, and its write lock is per statement either way).
     """
-    async with engine.connect() as conn:
-        if engine.dialect.name != "postgresql":
+    if engine.dialect.name != "postgresql":
+        async with engine.connect() as conn:
             writer = await conn.execution_options(**{WRITE_OPTION: True})
             async with writer.begin():
                 yield DriverConnection(writer, None)
-            return
-        driver: Any = (await conn.get_raw_connection()).driver_connection
+        return
+    async with warm_connections(engine).lease() as (conn, driver):
         if not transaction:
             yield DriverConnection(conn, driver)
             return

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import re
+import secrets
 import time
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -58,7 +60,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _incoming_request_id(scope) or uuid.uuid4().hex
+        request_id = _incoming_request_id(scope) or _new_request_id()
         request_id_var.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
@@ -85,18 +87,38 @@ class RequestContextMiddleware:
             )
             await response(scope, receive, send_with_id)
         finally:
-            access_log.info(
-                "%s %s %s",
-                scope["method"],
-                scope["path"],
-                status,
-                extra={
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                },
-            )
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info(
+                    "%s %s %s",
+                    scope["method"],
+                    scope["path"],
+                    status,
+                    extra={
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    },
+                )
+
+
+class _RequestIds:
+    """Ids as unique as random UUIDs for correlating logs, without asking the OS for
+    randomness on every request: a random prefix per process, then a counter."""
+
+    def __init__(self) -> None:
+        self.reset()
+        os.register_at_fork(after_in_child=self.reset)  # a forked worker gets its own
+
+    def reset(self) -> None:
+        self._prefix = secrets.token_hex(8)
+        self._counter = itertools.count(1)
+
+    def __call__(self) -> str:
+        return f"{self._prefix}{next(self._counter):016x}"
+
+
+_new_request_id = _RequestIds()
 
 
 def _incoming_request_id(scope: Scope) -> str | None:
@@ -125,9 +147,13 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = _content_length(scope)
+        declared, streamed = _body_headers(scope)
         if declared is not None and declared > self.max_bytes:
             await self._too_large(scope, receive, send)
+            return
+        if declared is None and not streamed and scope["method"] in _BODILESS_METHODS:
+            # Nothing to count: no body was announced, and these routes read none.
+            await self.app(scope, receive, send)
             return
         received = 0
         response_started = False
@@ -164,11 +190,19 @@ class BodySizeLimitMiddleware:
         await response(scope, receive, send)
 
 
-def _content_length(scope: Scope) -> int | None:
+_BODILESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _body_headers(scope: Scope) -> tuple[int | None, bool]:
+    """(the declared Content-Length, whether a Transfer-Encoding streams a body)."""
+    declared: int | None = None
+    streamed = False
     for name, value in scope["headers"]:
         if name == b"content-length":
             try:
-                return int(value)
+                declared = int(value)
             except ValueError:
-                return None
-    return None
+                declared = None
+        elif name == b"transfer-encoding":
+            streamed = True
+    return declared, streamed
