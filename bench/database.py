@@ -85,6 +85,25 @@ def drop(db: BenchDatabase) -> None:
     asyncio.run(_execute(db.admin_url, DROP_SQL))
 
 
+async def _settle(dsn: str) -> None:
+    conn = await _connect(dsn)
+    try:
+        await conn.execute("VACUUM (ANALYZE)")
+        try:
+            await conn.execute("CHECKPOINT")
+        except asyncpg.InsufficientPrivilegeError:
+            say("warning: no privilege for CHECKPOINT; measuring without one")
+    finally:
+        await conn.close()
+
+
+def settle(db: BenchDatabase) -> None:
+    """Before each scenario, as pgbench does before its runs: vacuum and analyze, then
+    checkpoint, so no scenario pays for the dead rows, stale statistics or dirty pages
+    the one before it left (a login run updates every account it signs in)."""
+    asyncio.run(_settle(db.dsn))
+
+
 async def _fill_reference(dsn: str) -> None:
     conn = await _connect(dsn)
     try:

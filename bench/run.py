@@ -169,9 +169,14 @@ def start_servers(
 
 
 def measure(
-    server: servers.Server, scenario: Scenario, context: BenchContext, config: Config
+    server: servers.Server,
+    scenario: Scenario,
+    context: BenchContext,
+    config: Config,
+    db: BenchDatabase,
 ) -> LoadResult:
     headers = scenario.prepare(context)
+    database.settle(db)
     url = f"{server.base_url}{scenario.path}"
     if config.warmup_s:
         say(f"{scenario.name}: warming up for {config.warmup_s} s")
@@ -267,12 +272,12 @@ def run(stack: ExitStack, config: Config) -> None:
     baselines: dict[str, float] = {}
     reference_context = _context(reference, db, reference_env(db))
     for scenario in references:
-        result = measure(reference, scenario, reference_context, config)
+        result = measure(reference, scenario, reference_context, config, db)
         baselines[scenario.name] = result.rps
         emit(result_line(scenario, result, result.rps))
     context = _context(frontdesk, db, env)
     for scenario in scenarios:
-        result = measure(frontdesk, scenario, context, config)
+        result = measure(frontdesk, scenario, context, config, db)
         emit(result_line(scenario, result, baselines[scenario.reference]))
 
 

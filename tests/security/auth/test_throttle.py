@@ -382,3 +382,25 @@ async def test_clear_block_unblocks(
         assert await throttle.clear_block(session, uuid.uuid4()) is False
         await session.commit()
     assert await _blocked(db, ip=None) is None
+
+
+async def test_parallel_successes_and_attempts_never_deadlock(
+    db: async_sessionmaker[AsyncSession], clock: FrozenClock, database_url: str
+) -> None:
+    """Counting and settling lock the account row before the IP row, every time (on
+    PostgreSQL settling is one statement whose parts are ordered by a data dependency):
+    a mix of both on the same rows, on real connections, always completes."""
+    settings = make_settings(database_url, login_max_failures=100, ip_max_failures=100)
+
+    async def sign_in() -> None:
+        assert await _fail(db, settings)
+        await _succeed(db, settings)
+
+    await asyncio.wait_for(
+        asyncio.gather(*(sign_in() if n % 2 else _fail(db, settings) for n in range(12))),
+        timeout=30,
+    )
+    ip_row = await _row(db, "ip:" + IP)
+    assert ip_row is not None
+    # The six successes refunded their own attempts; the six failures stay counted.
+    assert ip_row.attempts == 6

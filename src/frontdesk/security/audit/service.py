@@ -136,7 +136,13 @@ async def _chain_tail(session: AsyncSession) -> tuple[int, str]:
 
 # Built once: every audited request runs them. They run on the session's connection
 # (Core, no unit of work): an audit row is written and never read back in the same one.
-_LOCK = select(func.pg_advisory_xact_lock(literal(CHAIN_LOCK_KEY, BigInteger)))
+def chain_lock() -> Any:
+    """The expression that takes the chain lock on PostgreSQL, to fold into a statement
+    that must run first anyway; then pass ``chain_locked=True`` to :func:`record_on`."""
+    return func.pg_advisory_xact_lock(literal(CHAIN_LOCK_KEY, BigInteger))
+
+
+_LOCK = select(chain_lock())
 _TAIL = select(AuditLog.sequence, AuditLog.hash).order_by(AuditLog.sequence.desc()).limit(1)
 _INSERT = insert(AuditLog)
 _DRIVER_LOCK = DriverStatement(_LOCK)
@@ -190,10 +196,15 @@ async def record_on(
     resource: str | None = None,
     details: Mapping[str, Any] | None = None,
     meta: RequestMeta | None = None,
+    chain_locked: bool = False,
 ) -> None:
     """:func:`record` in a driver unit of work (:mod:`frontdesk.core.fastsql`), which
-    must be a write transaction: the chain lock lasts until it commits."""
-    if conn.dialect_name == "postgresql":
+    must be a write transaction: the chain lock lasts until it commits.
+
+    ``chain_locked``: an earlier statement of the unit already took the chain lock
+    (:func:`chain_lock`), so as not to spend a round trip on it.
+    """
+    if conn.dialect_name == "postgresql" and not chain_locked:
         await conn.fetch(_DRIVER_LOCK)
     tail = await conn.fetchrow(_DRIVER_TAIL)
     sequence, prev_hash = 0, GENESIS_HASH

@@ -203,15 +203,6 @@ async def login(
             device_info=device_info,
             now=now,
         )
-        await audit.record_on(
-            conn,
-            action="auth.login",
-            success=True,
-            actor_id=account.id,
-            resource=f"user:{account.id}",
-            details={"session_id": pair.session_id},
-            meta=meta,
-        )
     return pair
 
 

@@ -2,12 +2,12 @@
 
 A sign-in records the user's ``last_login_at`` (and a re-hashed password when the
 hasher's parameters changed), the first refresh token of a new family, the session that
-names it, and a session log. On PostgreSQL the three inserts ride as data-modifying CTEs
-of the user update: one statement, one round trip (foreign keys are checked at the end
-of the statement, when every row exists). A login is CPU-bound next to its one Argon2
-verify, and each trip through SQLAlchemy and the driver costs CPU that the verify of
-another login could use. SQLite runs the same four statements one by one: it is
-in-process, a statement costs it no round trip.
+names it, a session log, and its audit row. On PostgreSQL the user update, the three
+inserts (as data-modifying CTEs) and the audit chain's lock are one statement (foreign
+keys are checked at its end, when every row exists); the audit row follows. A login is
+CPU-bound next to its one Argon2 verify, and every round trip costs CPU that the verify
+of another login could use. SQLite runs the statements one by one: it is in-process, a
+statement costs it no round trip.
 """
 
 from __future__ import annotations
@@ -18,13 +18,15 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, Update, bindparam, insert, update
+from sqlalchemy import Insert, Update, bindparam, insert, select, update
 
 from frontdesk.core.config import Settings
 from frontdesk.core.db import Base
 from frontdesk.core.fastsql import DriverConnection, DriverStatement
 from frontdesk.core.ids import new_id
 from frontdesk.core.request_context import RequestMeta
+from frontdesk.security.audit import service as audit
+from frontdesk.security.audit.service import chain_lock
 from frontdesk.security.auth.deps import session_limits
 from frontdesk.security.auth.models import EnhancedUserSession, RefreshToken, SessionLog, User
 from frontdesk.security.auth.sessions import MAX_DEVICE_INFO, TokenPair
@@ -121,10 +123,15 @@ def _statements(rehash: bool) -> tuple[DriverStatement, ...]:
 
 @cache
 def _combined(rehash: bool) -> DriverStatement:
-    """PostgreSQL: the user update carrying the three inserts as CTEs."""
+    """PostgreSQL: the user update, then the audit chain's lock, with the three inserts
+    as CTEs. The lock is taken on the updated row's output, so always after the user's
+    row lock: the order every other writer of a user and the chain follows."""
     user, token, session, log = _core_statements(rehash)
+    updated = user.returning(User.id).cte("signed_in")
     return DriverStatement(
-        user.add_cte(
+        select(chain_lock())
+        .select_from(updated)
+        .add_cte(
             token.returning(RefreshToken.id).cte("new_token"),
             session.returning(EnhancedUserSession.id).cte("new_session"),
             log.returning(SessionLog.id).cte("new_log"),
@@ -143,7 +150,9 @@ async def record_sign_in(
     device_info: str | None,
     now: datetime,
 ) -> TokenPair:
-    """Open a session for a verified user and hand out its first token pair.
+    """Open a session for a verified user, audit the sign-in, and hand out the first
+    token pair. ``conn`` must be a write transaction of its own: it holds the audit
+    chain's lock until it commits.
 
     The ids are drawn here, so the token (whose family is the session) and the session
     row that names it go in together.
@@ -212,4 +221,15 @@ async def record_sign_in(
     access, access_expires = issue_access_token(
         settings, user_id=user_id, session_id=handle, now=now
     )
-    return TokenPair(access, access_expires, raw, expires, handle, user_id)
+    pair = TokenPair(access, access_expires, raw, expires, handle, user_id)
+    await audit.record_on(
+        conn,
+        action="auth.login",
+        success=True,
+        actor_id=user_id,
+        resource=f"user:{user_id}",
+        details={"session_id": handle},
+        meta=meta,
+        chain_locked=conn.dialect_name == "postgresql",
+    )
+    return pair

@@ -233,9 +233,15 @@ async def record_success(
     escalation rule such a row is not blocked, so a block can only have been set by the
     attempt that just succeeded.
     """
+    if not ip:
+        await conn.fetch(_RESET, key=account_key(identifier))
+        return
+    refund = {"threshold": settings.ip_max_failures, "now": now}
+    if conn.dialect_name == "postgresql":
+        await conn.fetch(_SETTLE, account_key=account_key(identifier), key=ip_key(ip), **refund)
+        return
     await conn.fetch(_RESET, key=account_key(identifier))
-    if ip:
-        await conn.fetch(_REFUND, key=ip_key(ip), threshold=settings.ip_max_failures, now=now)
+    await conn.fetch(_REFUND, key=ip_key(ip), **refund)
 
 
 # The hot statements, built once: a login runs them on every attempt, and a prebuilt
@@ -251,7 +257,7 @@ _RESET = DriverStatement(
         RateLimitLog.identifier == bindparam("key"), RateLimitLog.action == LOGIN_ACTION
     )
 )
-_REFUND = DriverStatement(
+_REFUND_UPDATE = (
     update(RateLimitLog)
     .where(
         RateLimitLog.identifier == bindparam("key"),
@@ -267,6 +273,30 @@ _REFUND = DriverStatement(
         updated_at=_NOW,
     )
 )
+_REFUND = DriverStatement(_REFUND_UPDATE)
+
+
+def _settle_statement() -> DriverStatement:
+    """PostgreSQL: reset and refund in one statement, account row first.
+
+    The refund's condition reads the reset's output, so the reset runs (and locks the
+    account row) before the refund's row is locked: the one lock order of the ledger.
+    (Left to themselves, the parts of one statement run in no promised order.)
+    """
+    reset = (
+        delete(RateLimitLog)
+        .where(
+            RateLimitLog.identifier == bindparam("account_key"),
+            RateLimitLog.action == LOGIN_ACTION,
+        )
+        .returning(RateLimitLog.id)
+        .cte("reset_account")
+    )
+    after_reset = select(func.count()).select_from(reset).scalar_subquery() >= 0
+    return DriverStatement(_REFUND_UPDATE.where(after_reset))
+
+
+_SETTLE = _settle_statement()
 
 
 @cache
