@@ -9,11 +9,11 @@ from datetime import datetime
 from functools import cache
 
 from sqlalchemy import bindparam, or_, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from frontdesk.core import clock
 from frontdesk.core.config import Settings
-from frontdesk.core.deps import persist_on_failure
+from frontdesk.core.db import transaction
 from frontdesk.core.errors import UnauthenticatedError
 from frontdesk.core.fastsql import DriverStatement, driver_connection
 from frontdesk.core.request_context import RequestMeta
@@ -156,7 +156,7 @@ async def _settle_success(
 
 
 async def login(
-    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
     *,
     engine: AsyncEngine,
@@ -171,10 +171,11 @@ async def login(
        transaction (so parallel guesses cannot all slip past the block).
     2. The password is verified, exactly once on every path, holding no connection.
     3. A success settles the ledger on its own (:func:`_settle_success`), then writes
-       the session rows and the audit row in one more short transaction. A failure is
-       left to ``session``, the request's, through ``persist_on_failure``. No transaction
-       is open during a hash: on SQLite none holds the write lock then, on PostgreSQL no
-       connection waits on one.
+       the session rows and the audit row in one more short transaction; a failure
+       writes its session log and audit row in a transaction of its own, before the
+       generic 401 goes out. No transaction is open during a hash: on SQLite none holds
+       the write lock then, on PostgreSQL no connection waits on one. The login needs
+       no request transaction at all.
     """
     now = clock.now()
     ip = meta.ip or "unknown"
@@ -186,7 +187,8 @@ async def login(
         failure = FailedLogin(
             identifier, account.id if account else None, reason or "unknown_user", meta
         )
-        persist_on_failure(session, failure.persist)
+        async with transaction(sessionmaker) as session:
+            await failure.persist(session)
         raise InvalidCredentialsError
     await _settle_success(engine, settings, identifier=identifier, ip=ip, now=now)
     rehashed = await hash_password(password) if needs_rehash(hashed) else None

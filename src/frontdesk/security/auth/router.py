@@ -104,12 +104,11 @@ async def login(
     body: LoginRequest,
     request: Request,
     response: Response,
-    session: DbSession,
     settings: AppSettings,
     meta: Meta,
 ) -> TokenResponse:
     pair = await do_login(
-        session,
+        request.app.state.sessionmaker,
         settings,
         engine=request.app.state.engine,
         identifier=body.identifier,
