@@ -114,22 +114,29 @@ class _WarmConnections:
         self.limit = pool.size() // 4 if isinstance(pool, QueuePool) else 0
         self._idle: list[tuple[AsyncConnection, Any]] = []
 
-    @asynccontextmanager
-    async def lease(self) -> AsyncIterator[tuple[AsyncConnection, Any]]:
+    async def acquire(self) -> tuple[AsyncConnection, Any]:
+        """(the SQLAlchemy connection, its asyncpg connection); hand it back with
+        :meth:`give_back`, or :func:`discard` it after a failure."""
         if self._idle:
-            conn, driver = self._idle.pop()
-        else:
-            conn = await self._engine.connect()
-            driver = (await conn.get_raw_connection()).driver_connection
-        try:
-            yield conn, driver
-        except BaseException:
-            await _discard(conn)
-            raise
+            return self._idle.pop()
+        conn = await self._engine.connect()
+        return conn, (await conn.get_raw_connection()).driver_connection
+
+    async def give_back(self, conn: AsyncConnection, driver: Any) -> None:
         if len(self._idle) < self.limit:
             self._idle.append((conn, driver))
         else:
             await conn.close()
+
+    @asynccontextmanager
+    async def lease(self) -> AsyncIterator[tuple[AsyncConnection, Any]]:
+        conn, driver = await self.acquire()
+        try:
+            yield conn, driver
+        except BaseException:
+            await discard(conn)
+            raise
+        await self.give_back(conn, driver)
 
     async def release(self) -> None:
         idle, self._idle = self._idle, []
@@ -137,7 +144,7 @@ class _WarmConnections:
             await conn.close()
 
 
-async def _discard(conn: AsyncConnection) -> None:
+async def discard(conn: AsyncConnection) -> None:
     """Close ``conn`` for good: its state after a failure is not worth trusting."""
     with suppress(Exception):  # already failing; the pool has let it go
         await conn.invalidate()
