@@ -99,10 +99,6 @@ def _failure_reason(account: _Account | None, password_ok: bool, admitted: bool)
     return None
 
 
-class _RefusedError(Exception):
-    """Rolls back the counting transaction of a refused attempt."""
-
-
 async def _admit(
     engine: AsyncEngine,
     settings: Settings,
@@ -111,24 +107,19 @@ async def _admit(
     ip: str,
     now: datetime,
 ) -> tuple[bool, _Account | None]:
-    """Look the account up and count the attempt (``throttle.count_attempt``) in one short
-    write transaction, committed before the password check. Refused: rolled back, nothing
-    counted, and the account is still returned (the hasher runs against its hash)."""
-    account: _Account | None = None
-    try:
-        async with driver_connection(engine, transaction=True) as conn:
-            # The lookup first: the ledger rows stay locked only from their upsert to
-            # the commit right after it.
-            row = await conn.fetchrow(_FIND_ACCOUNT, identifier=normalize_identifier(identifier))
-            if row is not None:
-                account = _Account(**row)
-            if not await throttle.count_attempt(
-                conn, identifier=identifier, ip=ip, settings=settings, now=now
-            ):
-                raise _RefusedError
-    except _RefusedError:
-        return False, account
-    return True, account
+    """Look the account up and count the attempt (``throttle.admit``), committed before
+    the password check. Refused: nothing counted, and the account is still returned
+    (the hasher runs against its hash)."""
+    admitted, found = await throttle.admit(
+        engine,
+        identifier=identifier,
+        ip=ip,
+        settings=settings,
+        now=now,
+        lookup=_FIND_ACCOUNT,
+        lookup_params={"identifier": normalize_identifier(identifier)},
+    )
+    return admitted, _Account(**found) if found is not None else None
 
 
 async def _settle_success(

@@ -3,10 +3,9 @@
 Two rows count login attempts: the account, ``("login:<normalized identifier>", "login")``,
 and the client, ``("ip:<address>", "login")``. The caller's protocol:
 
-1. ``admit_attempt`` first, **before** the password is checked, in its own short
-   committed transaction (or ``count_attempt`` in the caller's, committed at once: the
-   login looks the account up in the same one). It counts the attempt on both rows at
-   once, or, while either row is blocked, refuses it and counts nothing. Counting first
+1. ``admit`` (or ``admit_attempt``) first, **before** the password is checked,
+   committed at once (the login looks the account up in the same unit). It counts the
+   attempt on both rows, or, while either row is blocked, refuses it. Counting first
    is what makes the bound hold under parallel requests: N simultaneous guesses are N
    counted attempts, and the one that reaches the threshold blocks every later one.
 2. A refused attempt or a failed check answers the generic failure; nothing more is
@@ -22,43 +21,36 @@ at ``login_max_wait_seconds``. A window restarts at 1 when it began at least
 ``login_failure_reset_seconds`` ago. :func:`max_failures_per_hour` is the resulting
 provable bound for an account; it is 69 with the default settings (SECURITY.md: 100).
 
-Atomicity: the count is one ``INSERT ... ON CONFLICT DO UPDATE ... WHERE not blocked
-RETURNING`` for both rows. The upsert takes the row lock (PostgreSQL) or runs under the
-write lock taken at ``BEGIN IMMEDIATE`` (SQLite), so concurrent attempts for one row
-are serialized until the counting transaction commits, block included; a refused
-upsert returns no row.
+Atomicity: a count is an ``INSERT ... ON CONFLICT DO UPDATE ... WHERE not blocked
+RETURNING``; a refused upsert returns no row.
 
-``admit_attempt`` commits its own transaction; every other function only writes and
-the caller commits (on a PostgreSQL AUTOCOMMIT connection, statement by statement).
+- PostgreSQL: the whole admission is one AUTOCOMMIT statement
+  (``ledger_sql.admit_statement``): the upsert sets the block itself, so a row is never
+  seen counted but not yet blocked, and the IP row is counted only after, and only if,
+  the account row was. A block committed by a parallel attempt between this
+  statement's snapshot and its IP upsert can leave the account row counted for a
+  refused attempt: over-counting, never under.
+- SQLite: one ``BEGIN IMMEDIATE`` transaction holds the write lock from the count to
+  the commit, block (``BLOCK``) included; a refused attempt rolls back and counts
+  nothing on either row.
+
+``admit`` commits its own unit; every other function only writes and the caller
+commits (on PostgreSQL outside a transaction, statement by statement).
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
-    Insert,
-    String,
-    Uuid,
-    bindparam,
-    case,
     delete,
     func,
-    literal,
-    null,
-    or_,
     select,
-    true,
-    union_all,
-    update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from frontdesk.core.config import Settings
@@ -66,20 +58,23 @@ from frontdesk.core.fastsql import DriverConnection, DriverStatement, driver_con
 from frontdesk.core.ids import new_id
 from frontdesk.core.pagination import page_of, paginate
 from frontdesk.core.schemas import ResponseModel
-from frontdesk.core.types import UTCDateTime
 from frontdesk.security.auth import service as auth_service  # module: import-cycle safe
+from frontdesk.security.auth.ledger_sql import (
+    BLOCK,
+    LEDGER_COLUMNS,
+    LOGIN_ACTION,
+    REFUND,
+    RESET,
+    SETTLE,
+    admit_statement,
+    count_statement,
+)
 from frontdesk.security.auth.models import RateLimitLog
 
-LOGIN_ACTION = "login"
 ACCOUNT_PREFIX = "login:"
 IP_PREFIX = "ip:"
 _MAX_IDENTIFIER = 255  # rate_limit_logs.identifier is VARCHAR(255)
 _HOUR = 3600
-
-_DIALECT_INSERTS: dict[str, Callable[[Any], Any]] = {
-    "postgresql": postgresql.insert,
-    "sqlite": sqlite.insert,
-}
 
 
 class RateLimitRead(ResponseModel):
@@ -162,21 +157,94 @@ async def admit_attempt(
     settings: Settings,
     now: datetime,
 ) -> bool:
-    """Count one login attempt against the account and, when known, the client IP.
+    """Count one login attempt against the account and, when known, the client IP,
+    committed before the password is checked. ``False``: the account or the IP is
+    blocked at ``now``; the attempt is refused and not counted."""
+    admitted, _found = await admit(engine, identifier=identifier, ip=ip, settings=settings, now=now)
+    return admitted
 
-    Runs and commits its own write transaction, before the password is checked.
-    ``False``: the account or the IP is blocked at ``now``; nothing was counted (an
-    attempt refused by one row is not counted on the other either).
+
+async def admit(
+    engine: AsyncEngine,
+    *,
+    identifier: str,
+    ip: str | None,
+    settings: Settings,
+    now: datetime,
+    lookup: DriverStatement | None = None,
+    lookup_params: Mapping[str, Any] | None = None,
+) -> tuple[bool, Mapping[str, Any] | None]:
+    """:func:`admit_attempt`, also running ``lookup`` (the account a login names) in the
+    same unit; returns (admitted, the lookup's row or ``None``).
+
+    PostgreSQL: one AUTOCOMMIT statement (``ledger_sql.admit_statement``) does it all,
+    the block included. Elsewhere: one short write transaction, rolled back if refused
+    (then nothing is counted on either row).
     """
+    rows = _ledger_rows(identifier, ip, settings)
+    if engine.dialect.name == "postgresql":
+        return await _admit_in_one_statement(engine, rows, settings, now, lookup, lookup_params)
+    found: Mapping[str, Any] | None = None
     try:
         async with driver_connection(engine, transaction=True) as conn:
+            if lookup is not None:
+                # The lookup first: the ledger rows stay locked only from their upsert
+                # to the commit right after it.
+                found = await conn.fetchrow(lookup, **(lookup_params or {}))
             if not await count_attempt(
                 conn, identifier=identifier, ip=ip, settings=settings, now=now
             ):
                 raise _RefusedError
     except _RefusedError:
-        return False
-    return True
+        return False, found
+    return True, found
+
+
+def _ledger_rows(identifier: str, ip: str | None, settings: Settings) -> dict[str, int]:
+    """{ledger key: its threshold}, account first: the one lock order of the ledger."""
+    rows = {account_key(identifier): settings.login_max_failures}
+    if ip:
+        rows[ip_key(ip)] = settings.ip_max_failures
+    return rows
+
+
+def _count_params(rows: Mapping[str, int], settings: Settings, now: datetime) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "now": now,
+        "cutoff": now - timedelta(seconds=settings.login_failure_reset_seconds),
+    }
+    for number, key in enumerate(rows):
+        params[f"key{number}"] = key
+        params[f"row_id{number}"] = new_id()
+    return params
+
+
+async def _admit_in_one_statement(
+    engine: AsyncEngine,
+    rows: Mapping[str, int],
+    settings: Settings,
+    now: datetime,
+    lookup: DriverStatement | None,
+    lookup_params: Mapping[str, Any] | None,
+) -> tuple[bool, Mapping[str, Any] | None]:
+    params = _count_params(rows, settings, now)
+    params.update(
+        {f"threshold{number}": threshold for number, threshold in enumerate(rows.values())},
+        increment=settings.login_wait_increment_seconds,
+        max_wait=settings.login_max_wait_seconds,
+        **(lookup_params or {}),
+    )
+    statement = admit_statement(len(rows), lookup.statement if lookup is not None else None)
+    async with driver_connection(engine, transaction=False) as conn:
+        result = await conn.fetch(statement, **params)
+    counted = sum(1 for row in result if row[LEDGER_COLUMNS[0]] is not None)
+    found: Mapping[str, Any] | None = None
+    if lookup is not None:
+        names = [column.key for column in lookup.statement.selected_columns]
+        first = result[0]
+        if first[names[0]] is not None:
+            found = {name: first[name] for name in names}
+    return counted == len(rows), found
 
 
 async def count_attempt(
@@ -190,17 +258,9 @@ async def count_attempt(
     """:func:`admit_attempt`'s work in the caller's write transaction, which the caller
     commits at once. ``False``: refused, and a row may already be counted, so the caller
     must roll back rather than commit."""
-    rows = {account_key(identifier): settings.login_max_failures}
-    if ip:
-        rows[ip_key(ip)] = settings.ip_max_failures
-    params: dict[str, Any] = {
-        "now": now,
-        "cutoff": now - timedelta(seconds=settings.login_failure_reset_seconds),
-    }
-    for number, key in enumerate(rows):
-        params[f"key{number}"] = key
-        params[f"row_id{number}"] = new_id()
-    counted = await conn.fetch(_count_statement(conn.dialect_name, len(rows)), **params)
+    rows = _ledger_rows(identifier, ip, settings)
+    params = _count_params(rows, settings, now)
+    counted = await conn.fetch(count_statement(conn.dialect_name, len(rows)), **params)
     if len(counted) < len(rows):
         return False  # a row blocked at ``now`` returns nothing
     for row in counted:
@@ -209,7 +269,7 @@ async def count_attempt(
         if wait:
             # The upsert's lock is held until commit: no other attempt sees the row between.
             until = now + timedelta(seconds=wait)
-            await conn.fetch(_BLOCK, row_id=row["id"], until=until, now=now)
+            await conn.fetch(BLOCK, row_id=row["id"], until=until, now=now)
     return True
 
 
@@ -234,121 +294,14 @@ async def record_success(
     attempt that just succeeded.
     """
     if not ip:
-        await conn.fetch(_RESET, key=account_key(identifier))
+        await conn.fetch(RESET, key=account_key(identifier))
         return
     refund = {"threshold": settings.ip_max_failures, "now": now}
     if conn.dialect_name == "postgresql":
-        await conn.fetch(_SETTLE, account_key=account_key(identifier), key=ip_key(ip), **refund)
+        await conn.fetch(SETTLE, account_key=account_key(identifier), key=ip_key(ip), **refund)
         return
-    await conn.fetch(_RESET, key=account_key(identifier))
-    await conn.fetch(_REFUND, key=ip_key(ip), **refund)
-
-
-# The hot statements, built once: a login runs them on every attempt, and a prebuilt
-# statement skips SQLAlchemy's per-call construction and cache-key work.
-_NOW = bindparam("now", type_=UTCDateTime())
-_BLOCK = DriverStatement(
-    update(RateLimitLog)
-    .where(RateLimitLog.id == bindparam("row_id"))
-    .values(blocked_until=bindparam("until", type_=UTCDateTime()), updated_at=_NOW)
-)
-_RESET = DriverStatement(
-    delete(RateLimitLog).where(
-        RateLimitLog.identifier == bindparam("key"), RateLimitLog.action == LOGIN_ACTION
-    )
-)
-_REFUND_UPDATE = (
-    update(RateLimitLog)
-    .where(
-        RateLimitLog.identifier == bindparam("key"),
-        RateLimitLog.action == LOGIN_ACTION,
-        RateLimitLog.attempts > 0,
-    )
-    .values(
-        attempts=RateLimitLog.attempts - 1,
-        blocked_until=case(
-            (RateLimitLog.attempts - 1 < bindparam("threshold"), null()),
-            else_=RateLimitLog.blocked_until,
-        ),
-        updated_at=_NOW,
-    )
-)
-_REFUND = DriverStatement(_REFUND_UPDATE)
-
-
-def _settle_statement() -> DriverStatement:
-    """PostgreSQL: reset and refund in one statement, account row first.
-
-    The refund's condition reads the reset's output, so the reset runs (and locks the
-    account row) before the refund's row is locked: the one lock order of the ledger.
-    (Left to themselves, the parts of one statement run in no promised order.)
-    """
-    reset = (
-        delete(RateLimitLog)
-        .where(
-            RateLimitLog.identifier == bindparam("account_key"),
-            RateLimitLog.action == LOGIN_ACTION,
-        )
-        .returning(RateLimitLog.id)
-        .cte("reset_account")
-    )
-    after_reset = select(func.count()).select_from(reset).scalar_subquery() >= 0
-    return DriverStatement(_REFUND_UPDATE.where(after_reset))
-
-
-_SETTLE = _settle_statement()
-
-
-@cache
-def _count_statement(dialect: str, rows: int) -> DriverStatement:
-    """Count ``rows`` ledger rows (keys bound as ``key0``, ``key1``) in one statement,
-    ``INSERT ... SELECT ... UNION ALL SELECT ... ON CONFLICT DO UPDATE ... WHERE not
-    blocked RETURNING``: atomic on both engines, no row returned for a key whose row is
-    blocked at ``now``. Rows are written in key order, account first, which is the one
-    lock order of every ledger write, so attempts cannot deadlock.
-
-    Not a multi-row ``VALUES``: SQLAlchemy cannot cache that and would compile it on
-    every attempt. (``WHERE true`` keeps SQLite's parser from reading the upsert's
-    ``ON`` as a join condition.)
-    """
-    new_rows = [
-        select(
-            bindparam(f"row_id{number}", type_=Uuid()),
-            bindparam(f"key{number}", type_=String()),
-            literal(LOGIN_ACTION),
-            literal(1),
-            _NOW,
-            _NOW,
-            _NOW,
-        ).where(true())
-        for number in range(rows)
-    ]
-    columns = ["id", "identifier", "action", "attempts", "window_started_at"]
-    statement = _DIALECT_INSERTS[dialect](RateLimitLog).from_select(
-        [*columns, "created_at", "updated_at"],
-        union_all(*new_rows) if rows > 1 else new_rows[0],
-    )
-    cutoff = bindparam("cutoff", type_=UTCDateTime())
-    stale: ColumnElement[bool] = or_(
-        RateLimitLog.window_started_at.is_(None), RateLimitLog.window_started_at <= cutoff
-    )
-    not_blocked: ColumnElement[bool] = or_(
-        RateLimitLog.blocked_until.is_(None), RateLimitLog.blocked_until <= _NOW
-    )
-    upsert: Insert = statement.on_conflict_do_update(
-        index_elements=[RateLimitLog.identifier, RateLimitLog.action],
-        set_={
-            "attempts": case((stale, 1), else_=RateLimitLog.attempts + 1),
-            "window_started_at": case((stale, _NOW), else_=RateLimitLog.window_started_at),
-            # Not blocked here: an expired block is cleared, a new one set by the caller.
-            "blocked_until": null(),
-            "updated_at": _NOW,
-        },
-        where=not_blocked,
-    )
-    return DriverStatement(
-        upsert.returning(RateLimitLog.id, RateLimitLog.identifier, RateLimitLog.attempts)
-    )
+    await conn.fetch(RESET, key=account_key(identifier))
+    await conn.fetch(REFUND, key=ip_key(ip), **refund)
 
 
 async def list_blocks(
