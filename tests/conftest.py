@@ -37,7 +37,8 @@ from tests.databases import (
 )
 
 # Rows the migrations seed; restored after every test.
-SEEDED_TABLES = ("permissions", "roles", "role_permissions")
+# Rows the migrations seed; every test starts with them.
+SEEDED_TABLES = ("permissions", "roles", "role_permissions", "business_settings")
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 

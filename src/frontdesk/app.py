@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import frontdesk.catalog  # noqa: F401  (every table, permission and constraint mapping)
 from frontdesk import __version__
 from frontdesk.business.customers import service as customers_service
+from frontdesk.business.scheduling.router import router as services_router
+from frontdesk.business.settings.router import router as business_settings_router
 from frontdesk.core import health
 from frontdesk.core.config import Settings, get_settings
 from frontdesk.core.db import autocommit_reader, create_engine, create_sessionmaker
@@ -44,6 +46,8 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     admin_accounts_router,
     rbac_admin_router,
     audit_router,
+    business_settings_router,
+    services_router,
 )
 
 

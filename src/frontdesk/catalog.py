@@ -15,6 +15,7 @@ from frontdesk.business.orders import permissions as _orders_permissions
 from frontdesk.business.scheduling import models as scheduling
 from frontdesk.business.scheduling import overlap as _scheduling_overlap
 from frontdesk.business.scheduling import permissions as _scheduling_permissions
+from frontdesk.business.settings import models as business_settings
 from frontdesk.core import idempotency, outbox_models
 from frontdesk.core.db import Base
 from frontdesk.core.permissions import REGISTRY as PERMISSIONS
@@ -35,6 +36,7 @@ DOMAIN_MODULES = (
     rbac,
     customers,
     scheduling,
+    business_settings,
     inventory,
     orders,
     loyalty,

@@ -110,6 +110,17 @@ def _fit(details: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
+def changed_fields(
+    before: Mapping[str, Any], after: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """``{"before": ..., "after": ...}`` for the fields whose value differs, by name."""
+    changed = sorted(name for name in after if before.get(name) != after[name])
+    return {
+        "before": {name: before.get(name) for name in changed},
+        "after": {name: after[name] for name in changed},
+    }
+
+
 def sanitize_details(details: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """What may be stored of ``details``: no secrets, JSON-native, at most 4 KiB."""
     if details is None:

@@ -1,0 +1,1 @@
+"""Business settings: the time zone, currency and booking rules of the business."""

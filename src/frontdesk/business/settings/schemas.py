@@ -1,0 +1,73 @@
+"""Business settings as the API reads and changes them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from typing import Annotated
+from zoneinfo import available_timezones
+
+from pydantic import AfterValidator, Field, model_validator
+
+from frontdesk.core.schemas import RequestModel, ResponseModel
+
+MINUTES_PER_DAY = 24 * 60
+MAX_CUTOFF_MINUTES = 30 * MINUTES_PER_DAY
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _known_zone(name: str) -> str:
+    if name not in _zones():
+        raise ValueError("not an IANA time zone name, e.g. Europe/Paris")
+    return name
+
+
+TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_known_zone)]
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. EUR")]
+
+
+class BusinessSettingsRead(ResponseModel):
+    time_zone: str
+    currency: str
+    slot_step_minutes: int
+    min_notice_minutes: int
+    horizon_days: int
+    cancellation_cutoff_minutes: int
+    reschedule_cutoff_minutes: int
+    online_bookings_need_confirmation: bool
+    reminder_hours_before: int
+    updated_at: datetime
+
+
+class BusinessSettingsUpdate(RequestModel):
+    """Only the fields sent change."""
+
+    time_zone: TimeZoneName | None = None
+    currency: CurrencyCode | None = None
+    slot_step_minutes: int | None = Field(default=None, ge=5, le=240)
+    min_notice_minutes: int | None = Field(default=None, ge=0, le=MAX_CUTOFF_MINUTES)
+    horizon_days: int | None = Field(default=None, ge=1, le=730)
+    cancellation_cutoff_minutes: int | None = Field(default=None, ge=0, le=MAX_CUTOFF_MINUTES)
+    reschedule_cutoff_minutes: int | None = Field(default=None, ge=0, le=MAX_CUTOFF_MINUTES)
+    online_bookings_need_confirmation: bool | None = None
+    reminder_hours_before: int | None = Field(default=None, ge=0, le=7 * 24)
+
+    @model_validator(mode="after")
+    def _slot_step_divides_the_day(self) -> BusinessSettingsUpdate:
+        # Slots then start at the same times every day: 09:00, 09:15, ...
+        step = self.slot_step_minutes
+        if step is not None and MINUTES_PER_DAY % step:
+            raise ValueError("slot_step_minutes must divide a day (5, 10, 15, 20, 30, 60, ...)")
+        return self
+
+    def changes(self) -> dict[str, object]:
+        """The fields sent, without nulls: a null never clears a setting."""
+        return {
+            name: value
+            for name, value in self.model_dump(exclude_unset=True).items()
+            if value is not None
+        }

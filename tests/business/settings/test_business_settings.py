@@ -1,0 +1,89 @@
+"""Business settings: public to read, ``settings:manage`` to change, audited, validated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from frontdesk.core.clock import FrozenClock
+from frontdesk.security.audit.models import AuditLog
+from tests.security.audit.callers import Caller, signed_in
+
+URL = "/api/v1/settings/business"
+
+
+@pytest.fixture
+async def admin(app: FastAPI, db: async_sessionmaker[AsyncSession], clock: FrozenClock) -> Caller:
+    return await signed_in(app, db, role="admin")
+
+
+async def test_anyone_reads_the_seeded_defaults(client: httpx.AsyncClient) -> None:
+    response = await client.get(URL)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["time_zone"] == "UTC"
+    assert body["currency"] == "EUR"
+    assert body["slot_step_minutes"] == 15
+    assert body["online_bookings_need_confirmation"] is False
+
+
+async def test_an_admin_changes_settings_and_the_change_is_audited(
+    client: httpx.AsyncClient, admin: Caller, db: async_sessionmaker[AsyncSession]
+) -> None:
+    response = await client.patch(
+        URL,
+        headers=admin.headers,
+        json={"time_zone": "Europe/Paris", "slot_step_minutes": 30, "currency": "EUR"},
+    )
+    assert response.status_code == 200, response.text
+    assert (await client.get(URL)).json()["time_zone"] == "Europe/Paris"
+    async with db() as session:
+        row = await session.scalar(select(AuditLog).where(AuditLog.action == "settings.update"))
+    assert row is not None
+    assert row.user_id == admin.user_id
+    details: dict[str, Any] = row.details or {}
+    # Only what changed: the currency was sent but already EUR.
+    assert details["before"] == {"slot_step_minutes": 15, "time_zone": "UTC"}
+    assert details["after"] == {"slot_step_minutes": 30, "time_zone": "Europe/Paris"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"time_zone": "Mars/Olympus_Mons"},
+        {"currency": "euro"},
+        {"slot_step_minutes": 7},  # does not divide a day
+        {"slot_step_minutes": 0},
+        {"horizon_days": 0},
+        {"min_notice_minutes": -1},
+        {"id": 2},  # no mass assignment
+        {"updated_by": "00000000-0000-0000-0000-000000000000"},
+    ],
+)
+async def test_bad_settings_are_refused_and_change_nothing(
+    client: httpx.AsyncClient, admin: Caller, body: dict[str, Any]
+) -> None:
+    before = (await client.get(URL)).json()
+    response = await client.patch(URL, headers=admin.headers, json=body)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert (await client.get(URL)).json() == before
+
+
+async def test_changing_settings_needs_the_permission(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    db: async_sessionmaker[AsyncSession],
+    clock: FrozenClock,
+) -> None:
+    staff = await signed_in(app, db, role="staff")
+    denied = await client.patch(URL, headers=staff.headers, json={"horizon_days": 30})
+    assert denied.status_code == 403
+    assert denied.json()["permission"] == "settings:manage"
+    assert (await client.patch(URL, json={"horizon_days": 30})).status_code == 401
+    assert (await client.get(URL)).json()["horizon_days"] == 90
