@@ -111,6 +111,16 @@ class ConflictError(AppError):
     error = CONFLICT
 
 
+class ValidationFailedError(AppError):
+    """A body that is well-formed but refers to things that do not exist (say, unknown
+    ids): the same 422 and ``errors`` shape (path, message, type) as schema failures."""
+
+    error = VALIDATION_FAILED
+
+    def __init__(self, detail: str, *, path: str, message: str) -> None:
+        super().__init__(detail, errors=[{"path": path, "message": message, "type": "value_error"}])
+
+
 class PermissionDeniedError(AppError):
     error = PERMISSION_DENIED
 

@@ -1,4 +1,5 @@
-"""``/api/v1/services``: the public catalogue of bookable services, and its management.
+"""``/api/v1/services``: the public catalogue of bookable services, and its management;
+``/api/v1/staff/{id}/...`` and ``/api/v1/closures``: staff schedules.
 
 The catalogue (active services) is public: the online booking page shows it and it holds
 nothing personal. Managers see inactive services too under ``/api/v1/admin/services``.
@@ -11,13 +12,29 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from frontdesk.business.scheduling import service
-from frontdesk.business.scheduling.models import Service
-from frontdesk.business.scheduling.permissions import SERVICES_MANAGE
-from frontdesk.business.scheduling.schemas import ServiceCreate, ServiceRead, ServiceUpdate
+from frontdesk.business.scheduling import service, staff
+from frontdesk.business.scheduling.models import Service, StaffWorkingHours
+from frontdesk.business.scheduling.permissions import (
+    SCHEDULES_MANAGE,
+    SCHEDULES_READ,
+    SERVICES_MANAGE,
+)
+from frontdesk.business.scheduling.schemas import (
+    ServiceCreate,
+    ServiceRead,
+    ServiceUpdate,
+    StaffServicesRead,
+    StaffServicesUpdate,
+    TimeOffCreate,
+    TimeOffRead,
+    WorkingHoursRead,
+    WorkingHoursUpdate,
+    WorkingRangeRead,
+)
 from frontdesk.core.deps import DbSession
 from frontdesk.core.pagination import Cursor, Limit, Page, page_of, paginate
 from frontdesk.core.request_context import Meta
+from frontdesk.core.schemas import Instant
 from frontdesk.security.auth.deps import Principal
 from frontdesk.security.rbac.deps import PUBLIC, require
 
@@ -78,3 +95,126 @@ async def update_service(
         session, service_id, body.changes(), actor_id=manager.user_id, meta=meta
     )
     return ServiceRead.model_validate(updated)
+
+
+# --- staff schedules -----------------------------------------------------------------
+
+ScheduleManager = Annotated[Principal, require(SCHEDULES_MANAGE)]
+ReadSchedules = [require(SCHEDULES_READ)]
+From = Annotated[Instant | None, Query(alias="from", description="Overlapping this or later")]
+To = Annotated[Instant | None, Query(alias="to", description="Starting before this")]
+
+
+@router.get(
+    "/staff/{user_id}/services", dependencies=ReadSchedules, summary="Services one performs"
+)
+async def get_staff_services(user_id: uuid.UUID, session: DbSession) -> StaffServicesRead:
+    await staff.ensure_staff(session, user_id)
+    return StaffServicesRead(
+        user_id=user_id, service_ids=await staff.performed_services(session, user_id)
+    )
+
+
+@router.put("/staff/{user_id}/services", summary="Set the services one performs")
+async def set_staff_services(
+    user_id: uuid.UUID,
+    body: StaffServicesUpdate,
+    session: DbSession,
+    meta: Meta,
+    manager: ScheduleManager,
+) -> StaffServicesRead:
+    service_ids = await staff.set_services(
+        session, user_id, body.service_ids, actor_id=manager.user_id, meta=meta
+    )
+    return StaffServicesRead(user_id=user_id, service_ids=service_ids)
+
+
+def _hours(user_id: uuid.UUID, rows: list[StaffWorkingHours]) -> WorkingHoursRead:
+    return WorkingHoursRead(
+        user_id=user_id, ranges=[WorkingRangeRead.model_validate(row) for row in rows]
+    )
+
+
+@router.get("/staff/{user_id}/hours", dependencies=ReadSchedules, summary="Weekly hours")
+async def get_working_hours(user_id: uuid.UUID, session: DbSession) -> WorkingHoursRead:
+    await staff.ensure_staff(session, user_id)
+    return _hours(user_id, await staff.working_hours(session, user_id))
+
+
+@router.put("/staff/{user_id}/hours", summary="Set the weekly hours (the whole week)")
+async def set_working_hours(
+    user_id: uuid.UUID,
+    body: WorkingHoursUpdate,
+    session: DbSession,
+    meta: Meta,
+    manager: ScheduleManager,
+) -> WorkingHoursRead:
+    rows = await staff.set_working_hours(
+        session, user_id, body.ranges, actor_id=manager.user_id, meta=meta
+    )
+    return _hours(user_id, rows)
+
+
+@router.get("/staff/{user_id}/time-off", dependencies=ReadSchedules, summary="Time off")
+async def list_time_off(
+    user_id: uuid.UUID, session: DbSession, start: From = None, end: To = None
+) -> list[TimeOffRead]:
+    await staff.ensure_staff(session, user_id)
+    rows = await staff.time_off(session, user_id, start=start, end=end)
+    return [TimeOffRead.model_validate(row) for row in rows]
+
+
+@router.post(
+    "/staff/{user_id}/time-off", status_code=status.HTTP_201_CREATED, summary="Add time off"
+)
+async def add_time_off(
+    user_id: uuid.UUID,
+    body: TimeOffCreate,
+    session: DbSession,
+    meta: Meta,
+    manager: ScheduleManager,
+) -> TimeOffRead:
+    absence = await staff.add_time_off(
+        session, user_id, **body.model_dump(), actor_id=manager.user_id, meta=meta
+    )
+    return TimeOffRead.model_validate(absence)
+
+
+@router.delete(
+    "/staff/{user_id}/time-off/{time_off_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove time off",
+)
+async def remove_time_off(
+    user_id: uuid.UUID,
+    time_off_id: uuid.UUID,
+    session: DbSession,
+    meta: Meta,
+    manager: ScheduleManager,
+) -> None:
+    await staff.remove_time_off(session, user_id, time_off_id, actor_id=manager.user_id, meta=meta)
+
+
+@router.get("/closures", dependencies=ReadSchedules, summary="Closures of the business")
+async def list_closures(
+    session: DbSession, start: From = None, end: To = None
+) -> list[TimeOffRead]:
+    rows = await staff.time_off(session, None, start=start, end=end)
+    return [TimeOffRead.model_validate(row) for row in rows]
+
+
+@router.post("/closures", status_code=status.HTTP_201_CREATED, summary="Close the business")
+async def add_closure(
+    body: TimeOffCreate, session: DbSession, meta: Meta, manager: ScheduleManager
+) -> TimeOffRead:
+    closure = await staff.add_time_off(
+        session, None, **body.model_dump(), actor_id=manager.user_id, meta=meta
+    )
+    return TimeOffRead.model_validate(closure)
+
+
+@router.delete("/closures/{time_off_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Reopen")
+async def remove_closure(
+    time_off_id: uuid.UUID, session: DbSession, meta: Meta, manager: ScheduleManager
+) -> None:
+    await staff.remove_time_off(session, None, time_off_id, actor_id=manager.user_id, meta=meta)

@@ -1,14 +1,18 @@
-"""Services as the API creates, changes and shows them."""
+"""Services, staff services, working hours and time off as the API takes and shows them."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, time, timedelta
+from itertools import pairwise
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from frontdesk.core.schemas import MoneyAmount, RequestModel, ResponseModel
+from frontdesk.core.schemas import Instant, MoneyAmount, RequestModel, ResponseModel
+
+MAX_RANGES_PER_DAY = 6
+MAX_TIME_OFF = timedelta(days=366)
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Category = Annotated[str, Field(min_length=1, max_length=100)]
@@ -63,3 +67,84 @@ class ServiceRead(ResponseModel):
     is_active: bool
     created_at: datetime
     updated_at: datetime
+
+
+class StaffServicesUpdate(RequestModel):
+    """The whole set of services the staff member performs (replaces the current one)."""
+
+    service_ids: list[uuid.UUID] = Field(max_length=500)
+
+
+class StaffServicesRead(ResponseModel):
+    user_id: uuid.UUID
+    service_ids: list[uuid.UUID]
+
+
+class WorkingRange(RequestModel):
+    """One working range on one weekday (ISO: 1 = Monday), in the business time zone."""
+
+    weekday: int = Field(ge=1, le=7)
+    start_time: time
+    end_time: time
+
+    @model_validator(mode="after")
+    def _ordered(self) -> WorkingRange:
+        if self.start_time.tzinfo is not None or self.end_time.tzinfo is not None:
+            raise ValueError("times are wall-clock times in the business time zone, no offset")
+        if self.start_time >= self.end_time:
+            raise ValueError("start_time must be before end_time")
+        return self
+
+
+class WorkingHoursUpdate(RequestModel):
+    """The whole week (replaces the current one); ranges of one day may not overlap."""
+
+    ranges: list[WorkingRange] = Field(max_length=7 * MAX_RANGES_PER_DAY)
+
+    @model_validator(mode="after")
+    def _no_overlap_within_a_day(self) -> WorkingHoursUpdate:
+        by_day: dict[int, list[WorkingRange]] = {}
+        for item in self.ranges:
+            by_day.setdefault(item.weekday, []).append(item)
+        for weekday, items in by_day.items():
+            if len(items) > MAX_RANGES_PER_DAY:
+                raise ValueError(f"at most {MAX_RANGES_PER_DAY} ranges on weekday {weekday}")
+            items.sort(key=lambda item: item.start_time)
+            for earlier, later in pairwise(items):
+                if later.start_time < earlier.end_time:
+                    raise ValueError(f"ranges overlap on weekday {weekday}")
+        return self
+
+
+class WorkingRangeRead(ResponseModel):
+    weekday: int
+    start_time: time
+    end_time: time
+
+
+class WorkingHoursRead(ResponseModel):
+    user_id: uuid.UUID
+    ranges: list[WorkingRangeRead]
+
+
+class TimeOffCreate(RequestModel):
+    starts_at: Instant
+    ends_at: Instant
+    reason: Annotated[str, Field(max_length=200)] | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeOffCreate:
+        if self.starts_at >= self.ends_at:
+            raise ValueError("starts_at must be before ends_at")
+        if self.ends_at - self.starts_at > MAX_TIME_OFF:
+            raise ValueError(f"at most {MAX_TIME_OFF.days} days at once")
+        return self
+
+
+class TimeOffRead(ResponseModel):
+    id: uuid.UUID
+    user_id: uuid.UUID | None
+    starts_at: datetime
+    ends_at: datetime
+    reason: str | None
+    created_at: datetime
