@@ -1,10 +1,11 @@
-"""Customer profile rules (the full CRUD grows here)."""
+"""Customer profiles: create, change, search; folded copies keep search indexed."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.business.customers.models import Customer
@@ -22,6 +23,10 @@ def _digits(phone: str | None) -> str | None:
     return kept or None
 
 
+def _contact(email: str | None, phone: str | None) -> dict[str, Any]:
+    return {key: value for key, value in (("email", email), ("phone", phone)) if value}
+
+
 async def create_profile(
     session: AsyncSession,
     *,
@@ -29,23 +34,76 @@ async def create_profile(
     owner_id: uuid.UUID | None,
     email: str | None = None,
     phone: str | None = None,
+    tags: list[str] | None = None,
+    notes: str | None = None,
+    preferences: dict[str, Any] | None = None,
 ) -> Customer:
-    contact: dict[str, Any] = {
-        key: value for key, value in (("email", email), ("phone", phone)) if value
-    }
     customer = Customer(
         user_id=owner_id,
         name=name.strip(),
         search_name=name.casefold().strip(),
-        contact_info=contact,
-        preferences={},
-        tags=[],
+        contact_info=_contact(email, phone),
+        preferences=preferences or {},
+        tags=tags or [],
+        notes=notes,
         email_normalized=_fold(email),
         phone_normalized=_digits(phone),
     )
     session.add(customer)
     await session.flush()
     return customer
+
+
+def snapshot(customer: Customer) -> dict[str, Any]:
+    """The fields a change can touch, as the API shows them (for before/after audits)."""
+    contact = customer.contact_info or {}
+    return {
+        "name": customer.name,
+        "email": contact.get("email"),
+        "phone": contact.get("phone"),
+        "tags": list(customer.tags or []),
+        "notes": customer.notes,
+        "preferences": dict(customer.preferences or {}),
+    }
+
+
+def apply_changes(customer: Customer, changes: dict[str, Any]) -> None:
+    """Apply validated ``changes`` and refresh the folded search copies."""
+    current = snapshot(customer)
+    merged = {**current, **changes}
+    customer.name = merged["name"].strip()
+    customer.search_name = customer.name.casefold()
+    customer.contact_info = _contact(merged["email"], merged["phone"])
+    customer.email_normalized = _fold(merged["email"])
+    customer.phone_normalized = _digits(merged["phone"])
+    customer.tags = merged["tags"]
+    customer.notes = merged["notes"]
+    customer.preferences = merged["preferences"]
+
+
+def _prefix(text: str) -> str:
+    """A LIKE prefix pattern; the caller's % and _ match themselves."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+def search(query: str | None, *, include_erased: bool = False) -> Select[Any]:
+    """Profiles whose name, email or phone starts with ``query`` (case-insensitive; the
+    phone compared by its digits), over the folded, indexed columns."""
+    statement = select(Customer)
+    if not include_erased:
+        statement = statement.where(Customer.anonymized_at.is_(None))
+    if query:
+        folded = query.casefold().strip()
+        matches = [
+            Customer.search_name.like(_prefix(folded), escape="\\"),
+            Customer.email_normalized.like(_prefix(folded), escape="\\"),
+        ]
+        digits = _digits(query)
+        if digits and len(digits.lstrip("+")) >= 3:
+            matches.append(Customer.phone_normalized.like(_prefix(digits), escape="\\"))
+        statement = statement.where(or_(*matches))
+    return statement
 
 
 async def on_user_registered(session: AsyncSession, event: DomainEvent) -> None:

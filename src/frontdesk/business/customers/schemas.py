@@ -1,0 +1,100 @@
+"""Customer profiles as staff create, change, search and read them."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, EmailStr, Field, StringConstraints
+
+from frontdesk.core.schemas import RequestModel, ResponseModel
+
+MAX_TAGS = 20
+MAX_PREFERENCES_BYTES = 4096
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Email = Annotated[EmailStr, Field(max_length=320)]
+Phone = Annotated[
+    str, Field(pattern=r"^\+?[0-9 ()./-]{3,32}$", description="e.g. +33 6 12 34 56 78")
+]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+Notes = Annotated[str, Field(max_length=5000)]
+
+
+def _distinct(tags: list[str]) -> list[str]:
+    return list(dict.fromkeys(tags))
+
+
+def _small(preferences: dict[str, Any]) -> dict[str, Any]:
+    if len(json.dumps(preferences, ensure_ascii=False).encode()) > MAX_PREFERENCES_BYTES:
+        raise ValueError(f"preferences hold at most {MAX_PREFERENCES_BYTES} bytes of JSON")
+    return preferences
+
+
+Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_distinct)]
+Preferences = Annotated[dict[str, Any], AfterValidator(_small)]
+
+
+class CustomerCreate(RequestModel):
+    name: Name
+    email: Email | None = None
+    phone: Phone | None = None
+    tags: Tags = Field(default_factory=list)
+    notes: Notes | None = None
+    preferences: Preferences = Field(default_factory=dict)
+
+
+class CustomerUpdate(RequestModel):
+    """Only the fields sent change; ``email``, ``phone`` and ``notes`` may be cleared."""
+
+    name: Name | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    tags: Tags | None = None
+    notes: Notes | None = None
+    preferences: Preferences | None = None
+
+    def changes(self) -> dict[str, Any]:
+        clearable = {"email", "phone", "notes"}
+        return {
+            name: value
+            for name, value in self.model_dump(exclude_unset=True).items()
+            if value is not None or name in clearable
+        }
+
+
+class CustomerRead(ResponseModel):
+    id: uuid.UUID
+    user_id: uuid.UUID | None
+    name: str
+    email: str | None
+    phone: str | None
+    tags: list[str]
+    notes: str | None
+    preferences: dict[str, Any]
+    loyalty_points: int
+    referral_code: str | None
+    anonymized_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, customer: Any) -> CustomerRead:
+        contact = customer.contact_info or {}
+        return cls(
+            id=customer.id,
+            user_id=customer.user_id,
+            name=customer.name,
+            email=contact.get("email"),
+            phone=contact.get("phone"),
+            tags=customer.tags or [],
+            notes=customer.notes,
+            preferences=customer.preferences or {},
+            loyalty_points=customer.loyalty_points,
+            referral_code=customer.referral_code,
+            anonymized_at=customer.anonymized_at,
+            created_at=customer.created_at,
+            updated_at=customer.updated_at,
+        )
