@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import frontdesk.catalog  # noqa: F401  (every table, permission and constraint mapping)
 from frontdesk import __version__
 from frontdesk.business.customers import service as customers_service
+from frontdesk.business.customers.me_router import router as own_customers_router
 from frontdesk.business.customers.router import router as customers_router
 from frontdesk.business.scheduling.router import router as services_router
 from frontdesk.business.settings.router import router as business_settings_router
@@ -50,6 +51,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     business_settings_router,
     services_router,
     customers_router,
+    own_customers_router,
 )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     AfterValidator,
@@ -26,6 +26,20 @@ class RequestModel(BaseModel):
     """Base of every request body."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_max_length=10_000)
+
+
+class PartialUpdate(RequestModel):
+    """A PATCH body: only the fields sent change, and a ``null`` clears a field only if
+    the subclass lists it in ``CLEARABLE`` (otherwise it is ignored)."""
+
+    CLEARABLE: ClassVar[frozenset[str]] = frozenset()
+
+    def changes(self) -> dict[str, Any]:
+        return {
+            name: value
+            for name, value in self.model_dump(exclude_unset=True).items()
+            if value is not None or name in self.CLEARABLE
+        }
 
 
 class ResponseModel(BaseModel):

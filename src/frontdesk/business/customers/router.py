@@ -9,17 +9,21 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
+from pydantic_core import to_json
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.business.customers import service
+from frontdesk.business.customers import privacy, service
 from frontdesk.business.customers.models import Customer
 from frontdesk.business.customers.permissions import (
     CUSTOMERS_CREATE,
+    CUSTOMERS_ERASE,
+    CUSTOMERS_EXPORT,
     CUSTOMERS_READ,
     CUSTOMERS_UPDATE,
 )
 from frontdesk.business.customers.schemas import CustomerCreate, CustomerRead, CustomerUpdate
+from frontdesk.core import clock
 from frontdesk.core.deps import DbSession
 from frontdesk.core.errors import NotFoundError
 from frontdesk.core.pagination import Cursor, Limit, Page, page_of, paginate
@@ -100,19 +104,44 @@ async def update_customer(
     customer = await _customer(session, customer_id, lock=True)
     if customer.anonymized_at is not None:
         raise NotFoundError("No such customer.")  # erased: nothing personal to change
-    changes = body.changes()
-    before = service.snapshot(customer)
-    service.apply_changes(customer, changes)
-    await session.flush()
-    # Field names only: the values are personal data, and the audit log outlives erasure.
-    changed = sorted(audit.changed_fields(before, service.snapshot(customer))["after"])
-    await audit.record(
-        session,
-        action="customer.update",
-        success=True,
-        actor_id=staff.user_id,
-        resource=f"customer:{customer.id}",
-        details={"changed": changed},
-        meta=meta,
+    await service.update_profile(
+        session, customer, body.changes(), actor_id=staff.user_id, meta=meta
     )
     return CustomerRead.of(customer)
+
+
+@router.get("/{customer_id}/export", summary="Everything held about a customer, as JSON")
+async def export_customer(
+    customer_id: uuid.UUID,
+    session: DbSession,
+    meta: Meta,
+    staff: Annotated[Principal, require(CUSTOMERS_EXPORT)],
+) -> Response:
+    exported = await privacy.export(session, customer_id)
+    # An export is itself a disclosure: who took it, and when, is on the record.
+    await audit.record(
+        session,
+        action="customer.export",
+        success=True,
+        actor_id=staff.user_id,
+        resource=f"customer:{customer_id}",
+        meta=meta,
+    )
+    return Response(
+        to_json(exported),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="customer-{customer_id}.json"'},
+    )
+
+
+@router.post("/{customer_id}/erase", summary="Pseudonymize a customer's personal data")
+async def erase_customer(
+    customer_id: uuid.UUID,
+    session: DbSession,
+    meta: Meta,
+    staff: Annotated[Principal, require(CUSTOMERS_ERASE)],
+) -> CustomerRead:
+    erased = await privacy.erase(
+        session, customer_id, now=clock.now(), actor_id=staff.user_id, meta=meta
+    )
+    return CustomerRead.of(erased)

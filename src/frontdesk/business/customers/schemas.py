@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 
-from frontdesk.core.schemas import RequestModel, ResponseModel
+from frontdesk.core.schemas import PartialUpdate, RequestModel, ResponseModel
 
 MAX_TAGS = 20
 MAX_PREFERENCES_BYTES = 4096
@@ -46,8 +46,10 @@ class CustomerCreate(RequestModel):
     preferences: Preferences = Field(default_factory=dict)
 
 
-class CustomerUpdate(RequestModel):
+class CustomerUpdate(PartialUpdate):
     """Only the fields sent change; ``email``, ``phone`` and ``notes`` may be cleared."""
+
+    CLEARABLE = frozenset({"email", "phone", "notes"})
 
     name: Name | None = None
     email: Email | None = None
@@ -55,14 +57,6 @@ class CustomerUpdate(RequestModel):
     tags: Tags | None = None
     notes: Notes | None = None
     preferences: Preferences | None = None
-
-    def changes(self) -> dict[str, Any]:
-        clearable = {"email", "phone", "notes"}
-        return {
-            name: value
-            for name, value in self.model_dump(exclude_unset=True).items()
-            if value is not None or name in clearable
-        }
 
 
 class CustomerRead(ResponseModel):
@@ -97,4 +91,50 @@ class CustomerRead(ResponseModel):
             anonymized_at=customer.anonymized_at,
             created_at=customer.created_at,
             updated_at=customer.updated_at,
+        )
+
+
+class OwnProfileCreate(RequestModel):
+    """A profile a customer account adds for itself or its household (a child, a
+    partner). Tags and notes are the business's, not the customer's to set."""
+
+    name: Name
+    email: Email | None = None
+    phone: Phone | None = None
+    preferences: Preferences = Field(default_factory=dict)
+
+
+class OwnProfileUpdate(PartialUpdate):
+    CLEARABLE = frozenset({"email", "phone"})
+
+    name: Name | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    preferences: Preferences | None = None
+
+
+class OwnProfileRead(ResponseModel):
+    """What a customer sees of its own profiles: no staff notes or tags."""
+
+    id: uuid.UUID
+    name: str
+    email: str | None
+    phone: str | None
+    preferences: dict[str, Any]
+    loyalty_points: int
+    referral_code: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, customer: Any) -> OwnProfileRead:
+        contact = customer.contact_info or {}
+        return cls(
+            id=customer.id,
+            name=customer.name,
+            email=contact.get("email"),
+            phone=contact.get("phone"),
+            preferences=customer.preferences or {},
+            loyalty_points=customer.loyalty_points,
+            referral_code=customer.referral_code,
+            created_at=customer.created_at,
         )

@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.business.customers.models import Customer
 from frontdesk.core.events import DomainEvent, EventBus
+from frontdesk.core.request_context import RequestMeta
+from frontdesk.security.audit import service as audit
 
 
 def _fold(value: str | None) -> str | None:
@@ -79,6 +81,35 @@ def apply_changes(customer: Customer, changes: dict[str, Any]) -> None:
     customer.tags = merged["tags"]
     customer.notes = merged["notes"]
     customer.preferences = merged["preferences"]
+
+
+async def update_profile(
+    session: AsyncSession,
+    customer: Customer,
+    changes: dict[str, Any],
+    *,
+    actor_id: uuid.UUID,
+    meta: RequestMeta,
+    self_service: bool = False,
+) -> None:
+    """Apply ``changes`` and audit them by field name only: the values are personal
+    data, and the audit log outlives erasure."""
+    before = snapshot(customer)
+    apply_changes(customer, changes)
+    await session.flush()
+    changed = sorted(audit.changed_fields(before, snapshot(customer))["after"])
+    details: dict[str, Any] = {"changed": changed}
+    if self_service:
+        details["self_service"] = True
+    await audit.record(
+        session,
+        action="customer.update",
+        success=True,
+        actor_id=actor_id,
+        resource=f"customer:{customer.id}",
+        details=details,
+        meta=meta,
+    )
 
 
 def _prefix(text: str) -> str:

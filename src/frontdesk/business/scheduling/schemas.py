@@ -9,7 +9,13 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from frontdesk.core.schemas import Instant, MoneyAmount, RequestModel, ResponseModel
+from frontdesk.core.schemas import (
+    Instant,
+    MoneyAmount,
+    PartialUpdate,
+    RequestModel,
+    ResponseModel,
+)
 
 MAX_RANGES_PER_DAY = 6
 MAX_TIME_OFF = timedelta(days=366)
@@ -33,8 +39,10 @@ class ServiceCreate(RequestModel):
     is_active: bool = True
 
 
-class ServiceUpdate(RequestModel):
+class ServiceUpdate(PartialUpdate):
     """Only the fields sent change; ``category`` and ``description`` may be cleared."""
+
+    CLEARABLE = frozenset({"category", "description"})
 
     name: Name | None = None
     category: Category | None = None
@@ -44,14 +52,6 @@ class ServiceUpdate(RequestModel):
     buffer_after_minutes: Buffer | None = None
     price: Price | None = None
     is_active: bool | None = None
-
-    def changes(self) -> dict[str, object]:
-        clearable = {"category", "description"}
-        return {
-            name: value
-            for name, value in self.model_dump(exclude_unset=True).items()
-            if value is not None or name in clearable
-        }
 
 
 class ServiceRead(ResponseModel):

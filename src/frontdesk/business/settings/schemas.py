@@ -9,7 +9,7 @@ from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, Field, model_validator
 
-from frontdesk.core.schemas import RequestModel, ResponseModel
+from frontdesk.core.schemas import PartialUpdate, ResponseModel
 
 MINUTES_PER_DAY = 24 * 60
 MAX_CUTOFF_MINUTES = 30 * MINUTES_PER_DAY
@@ -43,8 +43,8 @@ class BusinessSettingsRead(ResponseModel):
     updated_at: datetime
 
 
-class BusinessSettingsUpdate(RequestModel):
-    """Only the fields sent change."""
+class BusinessSettingsUpdate(PartialUpdate):
+    """Only the fields sent change; a null never clears a setting."""
 
     time_zone: TimeZoneName | None = None
     currency: CurrencyCode | None = None
@@ -63,11 +63,3 @@ class BusinessSettingsUpdate(RequestModel):
         if step is not None and MINUTES_PER_DAY % step:
             raise ValueError("slot_step_minutes must divide a day (5, 10, 15, 20, 30, 60, ...)")
         return self
-
-    def changes(self) -> dict[str, object]:
-        """The fields sent, without nulls: a null never clears a setting."""
-        return {
-            name: value
-            for name, value in self.model_dump(exclude_unset=True).items()
-            if value is not None
-        }
