@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from frontdesk.business.scheduling import service, staff
+from frontdesk.business.scheduling import availability, service, staff
 from frontdesk.business.scheduling.models import Service, StaffWorkingHours
 from frontdesk.business.scheduling.permissions import (
     SCHEDULES_MANAGE,
@@ -20,18 +20,23 @@ from frontdesk.business.scheduling.permissions import (
     SERVICES_MANAGE,
 )
 from frontdesk.business.scheduling.schemas import (
+    AvailabilityRead,
     ServiceCreate,
     ServiceRead,
     ServiceUpdate,
     StaffServicesRead,
     StaffServicesUpdate,
+    StaffSlotsRead,
     TimeOffCreate,
     TimeOffRead,
     WorkingHoursRead,
     WorkingHoursUpdate,
     WorkingRangeRead,
 )
+from frontdesk.business.settings import service as business_settings
+from frontdesk.core import clock
 from frontdesk.core.deps import DbSession
+from frontdesk.core.errors import ValidationFailedError
 from frontdesk.core.pagination import Cursor, Limit, Page, page_of, paginate
 from frontdesk.core.request_context import Meta
 from frontdesk.core.schemas import Instant
@@ -218,3 +223,46 @@ async def remove_closure(
     time_off_id: uuid.UUID, session: DbSession, meta: Meta, manager: ScheduleManager
 ) -> None:
     await staff.remove_time_off(session, None, time_off_id, actor_id=manager.user_id, meta=meta)
+
+
+# --- availability --------------------------------------------------------------------
+
+WindowStart = Annotated[Instant, Query(alias="from", description="First start time to offer")]
+WindowEnd = Annotated[Instant, Query(alias="to", description="Offer starts before this")]
+
+
+@router.get("/availability", dependencies=[PUBLIC], summary="Bookable start times of a service")
+async def get_availability(
+    session: DbSession,
+    service_id: uuid.UUID,
+    start: WindowStart,
+    end: WindowEnd,
+    staff_id: uuid.UUID | None = None,
+) -> AvailabilityRead:
+    if not start < end:
+        raise ValidationFailedError(
+            "The window is empty.", path="query.to", message="must be after from"
+        )
+    if end - start > availability.MAX_WINDOW:
+        raise ValidationFailedError(
+            f"At most {availability.MAX_WINDOW.days} days at a time.",
+            path="query.to",
+            message=f"at most {availability.MAX_WINDOW.days} days after from",
+        )
+    offered = await service.get(session, service_id, active_only=True)
+    settings = await business_settings.get(session)
+    per_staff = await availability.availability(
+        session,
+        service=offered,
+        settings=settings,
+        window=(start, end),
+        now=clock.now(),
+        staff_id=staff_id,
+    )
+    return AvailabilityRead(
+        service_id=offered.id,
+        time_zone=settings.time_zone,
+        slot_step_minutes=settings.slot_step_minutes,
+        duration_minutes=offered.duration_minutes,
+        staff=[StaffSlotsRead(staff_id=row.staff_id, slots=row.slots) for row in per_staff],
+    )

@@ -148,3 +148,18 @@ class TimeOffRead(ResponseModel):
     ends_at: datetime
     reason: str | None
     created_at: datetime
+
+
+class StaffSlotsRead(ResponseModel):
+    staff_id: uuid.UUID
+    slots: list[datetime]
+
+
+class AvailabilityRead(ResponseModel):
+    """Open start times per staff member: nothing personal, for the public booking page."""
+
+    service_id: uuid.UUID
+    time_zone: str
+    slot_step_minutes: int
+    duration_minutes: int
+    staff: list[StaffSlotsRead]
