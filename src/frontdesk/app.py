@@ -14,6 +14,7 @@ from frontdesk import __version__
 from frontdesk.business.customers import service as customers_service
 from frontdesk.business.customers.me_router import router as own_customers_router
 from frontdesk.business.customers.router import router as customers_router
+from frontdesk.business.orders.router import router as bookings_router
 from frontdesk.business.scheduling.router import router as services_router
 from frontdesk.business.settings.router import router as business_settings_router
 from frontdesk.core import health
@@ -52,6 +53,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     services_router,
     customers_router,
     own_customers_router,
+    bookings_router,
 )
 
 

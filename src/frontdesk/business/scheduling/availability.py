@@ -172,7 +172,7 @@ async def availability(
 ) -> list[StaffSlots]:
     """Open slots of every active staff member who performs ``service`` (or only
     ``staff_id``), in a handful of queries whatever the number of staff."""
-    people = await _performers(session, service.id, staff_id)
+    people = await performers(session, service.id, staff_id)
     if not people:
         return []
     shape, rules = Shape.of(service), Rules.of(settings, now)
@@ -198,9 +198,10 @@ async def availability(
     ]
 
 
-async def _performers(
+async def performers(
     session: AsyncSession, service_id: uuid.UUID, staff_id: uuid.UUID | None
 ) -> list[uuid.UUID]:
+    """Active staff who perform the service (or just ``staff_id``, if they do)."""
     query = (
         select(StaffService.user_id)
         .join(User, User.id == StaffService.user_id)

@@ -1,0 +1,156 @@
+"""``/api/v1/bookings``: place a booking, read it and its timeline.
+
+Staff holding ``bookings:create`` book for any customer; any other signed-in account
+books only for the profiles it owns (another profile answers 404, like a missing one).
+Reading works the same way with ``bookings:read``.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request, status
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from frontdesk.business.customers.models import Customer
+from frontdesk.business.customers.ownership import get_owned_customer
+from frontdesk.business.orders import booking as placing
+from frontdesk.business.orders.models import Booking, BookingItem, OrderEvent
+from frontdesk.business.orders.permissions import BOOKINGS_CREATE, BOOKINGS_READ
+from frontdesk.business.orders.schemas import (
+    AppointmentRead,
+    BookingCreate,
+    BookingItemRead,
+    BookingRead,
+    OrderEventRead,
+)
+from frontdesk.business.scheduling import service as services
+from frontdesk.business.scheduling.models import Appointment
+from frontdesk.business.settings import service as business_settings
+from frontdesk.core import clock
+from frontdesk.core.deps import DbSession
+from frontdesk.core.errors import NotFoundError, ValidationFailedError
+from frontdesk.core.request_context import Meta
+from frontdesk.security.auth.deps import CurrentPrincipal, Principal
+from frontdesk.security.rbac.deps import PermissionReader
+
+router = APIRouter(prefix="/bookings", tags=["bookings"])
+
+
+async def _holds(request: Request, principal: Principal, permission: str) -> bool:
+    reader: PermissionReader = request.app.state.permission_reader
+    return await reader.holds(principal.user_id, permission)
+
+
+async def _customer_for(
+    session: AsyncSession, principal: Principal, customer_id: uuid.UUID, *, any_customer: bool
+) -> Customer:
+    if any_customer:
+        customer = await session.get(Customer, customer_id)
+        if customer is None:
+            raise NotFoundError("No such customer.")
+    else:
+        customer = await get_owned_customer(session, principal, customer_id)
+    if customer.anonymized_at is not None:
+        raise NotFoundError("No such customer.")
+    return customer
+
+
+async def _read(session: AsyncSession, booking: Booking) -> BookingRead:
+    appointment = (
+        await session.get(Appointment, booking.appointment_id) if booking.appointment_id else None
+    )
+    items = await session.scalars(
+        select(BookingItem).where(BookingItem.booking_id == booking.id).order_by(BookingItem.id)
+    )
+    return BookingRead(
+        id=booking.id,
+        customer_id=booking.customer_id,
+        status=booking.status,
+        source=booking.source,
+        subtotal=booking.subtotal,
+        discount=booking.discount,
+        total=booking.total,
+        currency=booking.currency,
+        booking_date=booking.booking_date,
+        appointment=AppointmentRead(
+            id=appointment.id,
+            staff_id=appointment.user_id,
+            service_id=appointment.service_id,
+            start=appointment.appointment_date,
+            end=appointment.ends_at,
+            status=appointment.status,
+        )
+        if appointment
+        else None,
+        items=[BookingItemRead.model_validate(item) for item in items],
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Book a service")
+async def create_booking(
+    body: BookingCreate,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: DbSession,
+    meta: Meta,
+) -> BookingRead:
+    at_the_desk = await _holds(request, principal, BOOKINGS_CREATE.name)
+    customer = await _customer_for(session, principal, body.customer_id, any_customer=at_the_desk)
+    try:
+        offered = await services.get(session, body.service_id, active_only=True)
+    except NotFoundError:
+        raise ValidationFailedError(
+            "No such service.", path="body.service_id", message="unknown or inactive service"
+        ) from None
+    placement = placing.Placement(
+        customer=customer,
+        service=offered,
+        start=body.start,
+        staff_id=None if body.staff_id == "any" else body.staff_id,
+        notes=body.notes,
+        online=not at_the_desk,
+    )
+    booking = await placing.place(
+        session,
+        placement,
+        settings=await business_settings.get(session),
+        now=clock.now(),
+        actor_id=principal.user_id,
+        meta=meta,
+    )
+    return await _read(session, booking)
+
+
+async def _visible_booking(
+    request: Request, session: AsyncSession, principal: Principal, booking_id: uuid.UUID
+) -> Booking:
+    booking = await session.get(Booking, booking_id)
+    if booking is None:
+        raise NotFoundError("No such booking.")
+    if not await _holds(request, principal, BOOKINGS_READ.name):
+        owner = await session.scalar(
+            select(Customer.user_id).where(Customer.id == booking.customer_id)
+        )
+        if owner != principal.user_id:
+            raise NotFoundError("No such booking.")
+    return booking
+
+
+@router.get("/{booking_id}", summary="One booking")
+async def get_booking(
+    booking_id: uuid.UUID, request: Request, principal: CurrentPrincipal, session: DbSession
+) -> BookingRead:
+    return await _read(session, await _visible_booking(request, session, principal, booking_id))
+
+
+@router.get("/{booking_id}/events", summary="A booking's timeline, oldest first")
+async def booking_events(
+    booking_id: uuid.UUID, request: Request, principal: CurrentPrincipal, session: DbSession
+) -> list[OrderEventRead]:
+    booking = await _visible_booking(request, session, principal, booking_id)
+    events = await session.scalars(
+        select(OrderEvent).where(OrderEvent.order_id == booking.id).order_by(OrderEvent.id)
+    )
+    return [OrderEventRead.model_validate(event) for event in events]

@@ -1,0 +1,62 @@
+"""Bookings as the API takes and shows them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from frontdesk.core.schemas import Instant, MoneyAmount, RequestModel, ResponseModel
+
+
+class BookingCreate(RequestModel):
+    customer_id: uuid.UUID
+    service_id: uuid.UUID
+    start: Instant
+    staff_id: uuid.UUID | Literal["any"] = Field(
+        description='A staff member who performs the service, or "any" for whoever is free'
+    )
+    notes: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class BookingItemRead(ResponseModel):
+    id: uuid.UUID
+    kind: str
+    service_id: uuid.UUID | None
+    description: str
+    quantity: int
+    unit_price: MoneyAmount
+    line_total: MoneyAmount
+
+
+class AppointmentRead(ResponseModel):
+    id: uuid.UUID
+    staff_id: uuid.UUID
+    service_id: uuid.UUID
+    start: datetime
+    end: datetime
+    status: str
+
+
+class BookingRead(ResponseModel):
+    id: uuid.UUID
+    customer_id: uuid.UUID | None
+    status: str
+    source: str
+    subtotal: MoneyAmount
+    discount: MoneyAmount
+    total: MoneyAmount
+    currency: str
+    booking_date: datetime
+    appointment: AppointmentRead | None
+    items: list[BookingItemRead]
+
+
+class OrderEventRead(ResponseModel):
+    id: uuid.UUID
+    event_type: str
+    event_data: dict[str, Any]
+    actor_user_id: uuid.UUID | None
+    created_at: datetime
