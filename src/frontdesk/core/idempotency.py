@@ -1,17 +1,40 @@
-"""Stored outcomes of requests that carried an ``Idempotency-Key``.
+"""Stored outcomes of requests that carried an ``Idempotency-Key`` (SECURITY.md 20).
 
-The table lives in core because every money-moving or time-booking domain shares it.
+The table and the mechanism live in core because every money-moving or time-booking
+domain shares them. A handler :func:`claim` s the key (committed at once), does its
+work, then :meth:`Claim.complete` s it in the request's own transaction, so the stored
+outcome commits with the work or not at all; a failed request releases the key. The same
+key and body replays the stored response; another body answers 422; a request still in
+flight, 409. Keys belong to their owner (the caller) and live 24 hours.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    delete,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
-from frontdesk.core.db import Base, CreatedAt, UUIDPrimaryKey, one_of
+from frontdesk.core import clock
+from frontdesk.core.db import Base, CreatedAt, UUIDPrimaryKey, one_of, transaction
+from frontdesk.core.errors import AppError, ValidationFailedError, register_code
 from frontdesk.core.types import PortableJSON, UTCDateTime
 
 IDEMPOTENCY_STATES = ("in_flight", "completed")
@@ -42,3 +65,132 @@ class IdempotencyKey(UUIDPrimaryKey, CreatedAt, Base):
     response_body: Mapped[Any | None] = mapped_column(PortableJSON)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- the mechanism (SECURITY.md 20) ---------------------------------------------------
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+KEY_LIFETIME = timedelta(hours=24)
+_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
+
+KEY_REUSED = register_code(
+    "idempotency_key_reused", 422, "Idempotency key reused with another request"
+)
+KEY_IN_FLIGHT = register_code("idempotency_in_flight", 409, "Request with this key in flight")
+
+
+class KeyReusedError(AppError):
+    error = KEY_REUSED
+
+
+class KeyInFlightError(AppError):
+    error = KEY_IN_FLIGHT
+
+
+def fingerprint(method: str, path: str, body: Any) -> str:
+    """SHA-256 of the request as understood: method, path and the validated body in
+    canonical JSON (so key order and whitespace never make two requests differ)."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+
+
+def valid_key(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    if not _KEY_PATTERN.match(raw):
+        raise ValidationFailedError(
+            "The Idempotency-Key header is not valid.",
+            path=f"header.{IDEMPOTENCY_HEADER}",
+            message="1 to 255 printable ASCII characters, no spaces",
+        )
+    return raw
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The stored outcome of an earlier request with the same key and body."""
+
+    status: int
+    body: Any
+
+
+@dataclass(frozen=True)
+class Claim:
+    """This request holds the key; :meth:`complete` stores its outcome in the request's
+    transaction, :meth:`release` gives the key up if the request fails."""
+
+    row_id: uuid.UUID
+
+    async def complete(self, session: AsyncSession, status: int, body: Any) -> None:
+        await session.execute(
+            update(IdempotencyKey)
+            .where(IdempotencyKey.id == self.row_id)
+            .values(
+                state="completed",
+                response_status=status,
+                response_body=body,
+                completed_at=clock.now(),
+            )
+        )
+
+    async def release(self, session: AsyncSession) -> None:
+        await session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == self.row_id))
+
+
+async def claim(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    owner: str,
+    key: str,
+    method: str,
+    path: str,
+    request_fingerprint: str,
+) -> Claim | Replay:
+    """Take ``key`` for this request, committed at once so a parallel retry sees it.
+
+    A key already used by the same owner replays its stored outcome (same request), or
+    answers 422 (another request) or 409 (the first is still running). An expired key
+    is taken over.
+    """
+    now = clock.now()
+    async with transaction(sessionmaker) as session:
+        existing = await session.scalar(
+            select(IdempotencyKey)
+            .where(IdempotencyKey.owner == owner, IdempotencyKey.key == key)
+            .with_for_update()
+        )
+        if existing is not None and existing.expires_at <= now:
+            await session.delete(existing)
+            await session.flush()
+            existing = None
+        if existing is None:
+            row = IdempotencyKey(
+                key=key,
+                owner=owner,
+                method=method,
+                path=path[:500],
+                request_fingerprint=request_fingerprint,
+                state="in_flight",
+                expires_at=now + KEY_LIFETIME,
+            )
+            session.add(row)
+            try:
+                async with session.begin_nested():
+                    await session.flush()
+            except IntegrityError:
+                # A parallel request with the same key claimed it first.
+                raise KeyInFlightError(
+                    "A request with this Idempotency-Key is still being processed."
+                ) from None
+            return Claim(row.id)
+    return _outcome(existing, request_fingerprint)
+
+
+def _outcome(existing: IdempotencyKey, request_fingerprint: str) -> Replay:
+    if existing.request_fingerprint != request_fingerprint:
+        raise KeyReusedError(
+            "This Idempotency-Key was used for a different request; use a new key."
+        )
+    if existing.state != "completed" or existing.response_status is None:
+        raise KeyInFlightError("A request with this Idempotency-Key is still being processed.")
+    return Replay(existing.response_status, existing.response_body)

@@ -8,8 +8,10 @@ Reading works the same way with ``bookings:read``.
 from __future__ import annotations
 
 import uuid
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Header, Request, status
+from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,10 +30,10 @@ from frontdesk.business.orders.schemas import (
 from frontdesk.business.scheduling import service as services
 from frontdesk.business.scheduling.models import Appointment
 from frontdesk.business.settings import service as business_settings
-from frontdesk.core import clock
-from frontdesk.core.deps import DbSession
+from frontdesk.core import clock, idempotency
+from frontdesk.core.deps import DbSession, persist_on_failure
 from frontdesk.core.errors import NotFoundError, ValidationFailedError
-from frontdesk.core.request_context import Meta
+from frontdesk.core.request_context import Meta, RequestMeta
 from frontdesk.security.auth.deps import CurrentPrincipal, Principal
 from frontdesk.security.rbac.deps import PermissionReader
 
@@ -88,13 +90,61 @@ async def _read(session: AsyncSession, booking: Booking) -> BookingRead:
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Book a service")
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias=idempotency.IDEMPOTENCY_HEADER,
+        max_length=255,
+        description="Retry-safe: the same key and body replays the first response",
+    ),
+]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BookingRead,
+    summary="Book a service",
+)
 async def create_booking(
     body: BookingCreate,
     request: Request,
     principal: CurrentPrincipal,
     session: DbSession,
     meta: Meta,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Any:
+    key = idempotency.valid_key(idempotency_key)
+    claimed: idempotency.Claim | None = None
+    if key is not None:
+        outcome = await idempotency.claim(
+            request.app.state.sessionmaker,
+            owner=str(principal.user_id),
+            key=key,
+            method="POST",
+            path=request.url.path,
+            request_fingerprint=idempotency.fingerprint(
+                "POST", request.url.path, body.model_dump(mode="json")
+            ),
+        )
+        if isinstance(outcome, idempotency.Replay):
+            return JSONResponse(
+                outcome.body, status_code=outcome.status, headers={"Idempotent-Replayed": "true"}
+            )
+        claimed = outcome
+        persist_on_failure(session, claimed.release)
+    booked = await _place(body, request, principal, session, meta)
+    if claimed is not None:
+        await claimed.complete(session, status.HTTP_201_CREATED, booked.model_dump(mode="json"))
+    return booked
+
+
+async def _place(
+    body: BookingCreate,
+    request: Request,
+    principal: Principal,
+    session: AsyncSession,
+    meta: RequestMeta,
 ) -> BookingRead:
     at_the_desk = await _holds(request, principal, BOOKINGS_CREATE.name)
     customer = await _customer_for(session, principal, body.customer_id, any_customer=at_the_desk)
