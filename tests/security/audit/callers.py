@@ -31,15 +31,24 @@ async def signed_in(
     app: FastAPI, db: async_sessionmaker[AsyncSession], *, role: str | None = None
 ) -> Caller:
     """A committed user on an active session, with ``role`` if given, and its bearer header."""
-    now = clock.now()
-    handle = new_session_handle()
     async with transaction(db) as session:
         user = await factories.user(session)
         if role is not None:
             await assign_role(session, user.id, role, assigned_by=None)
+    return await signed_in_again(app, db, user.id)
+
+
+async def signed_in_again(
+    app: FastAPI, db: async_sessionmaker[AsyncSession], user_id: uuid.UUID
+) -> Caller:
+    """A fresh session and token for an existing user, at the clock's current time (a
+    test that moves the clock past the token's lifetime signs in again)."""
+    now = clock.now()
+    handle = new_session_handle()
+    async with transaction(db) as session:
         session.add(
             EnhancedUserSession(
-                user_id=user.id,
+                user_id=user_id,
                 session_id=handle,
                 status="active",
                 expires_at=now + timedelta(hours=1),
@@ -47,6 +56,6 @@ async def signed_in(
             )
         )
     token, _expires = issue_access_token(
-        app.state.settings, user_id=user.id, session_id=handle, now=now
+        app.state.settings, user_id=user_id, session_id=handle, now=now
     )
-    return Caller(user_id=user.id, headers={"Authorization": f"Bearer {token}"})
+    return Caller(user_id=user_id, headers={"Authorization": f"Bearer {token}"})

@@ -18,13 +18,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.business.customers.models import Customer
 from frontdesk.business.customers.ownership import get_owned_customer
 from frontdesk.business.orders import booking as placing
+from frontdesk.business.orders import lifecycle
 from frontdesk.business.orders.models import Booking, BookingItem, OrderEvent
-from frontdesk.business.orders.permissions import BOOKINGS_CREATE, BOOKINGS_READ
+from frontdesk.business.orders.permissions import (
+    BOOKINGS_CREATE,
+    BOOKINGS_OVERRIDE,
+    BOOKINGS_READ,
+    BOOKINGS_UPDATE,
+)
 from frontdesk.business.orders.schemas import (
     AppointmentRead,
     BookingCreate,
     BookingItemRead,
     BookingRead,
+    CancelRequest,
     OrderEventRead,
 )
 from frontdesk.business.scheduling import service as services
@@ -35,7 +42,7 @@ from frontdesk.core.deps import DbSession, persist_on_failure
 from frontdesk.core.errors import NotFoundError, ValidationFailedError
 from frontdesk.core.request_context import Meta, RequestMeta
 from frontdesk.security.auth.deps import CurrentPrincipal, Principal
-from frontdesk.security.rbac.deps import PermissionReader
+from frontdesk.security.rbac.deps import PermissionReader, require
 
 router = APIRouter(prefix="/bookings", tags=["bookings"])
 
@@ -173,6 +180,13 @@ async def _place(
     return await _read(session, booking)
 
 
+async def _ensure_owner(session: AsyncSession, principal: Principal, booking: Booking) -> None:
+    """404 unless the booking is for one of the caller's own profiles."""
+    owner = await session.scalar(select(Customer.user_id).where(Customer.id == booking.customer_id))
+    if owner != principal.user_id:
+        raise NotFoundError("No such booking.")
+
+
 async def _visible_booking(
     request: Request, session: AsyncSession, principal: Principal, booking_id: uuid.UUID
 ) -> Booking:
@@ -180,11 +194,7 @@ async def _visible_booking(
     if booking is None:
         raise NotFoundError("No such booking.")
     if not await _holds(request, principal, BOOKINGS_READ.name):
-        owner = await session.scalar(
-            select(Customer.user_id).where(Customer.id == booking.customer_id)
-        )
-        if owner != principal.user_id:
-            raise NotFoundError("No such booking.")
+        await _ensure_owner(session, principal, booking)
     return booking
 
 
@@ -204,3 +214,67 @@ async def booking_events(
         select(OrderEvent).where(OrderEvent.order_id == booking.id).order_by(OrderEvent.id)
     )
     return [OrderEventRead.model_validate(event) for event in events]
+
+
+# --- lifecycle -------------------------------------------------------------------------
+
+
+async def _move(
+    request: Request,
+    session: AsyncSession,
+    booking: Booking,
+    action: str,
+    principal: Principal,
+    meta: RequestMeta,
+    reason: str | None = None,
+) -> BookingRead:
+    await lifecycle.apply(
+        session,
+        booking,
+        action,
+        settings=await business_settings.get(session),
+        now=clock.now(),
+        may_override=await _holds(request, principal, BOOKINGS_OVERRIDE.name),
+        reason=reason,
+        actor_id=principal.user_id,
+        meta=meta,
+    )
+    return await _read(session, booking)
+
+
+def _staff_transition(action: str, path: str, summary: str) -> None:
+    async def transition(
+        booking_id: uuid.UUID,
+        request: Request,
+        session: DbSession,
+        meta: Meta,
+        staff: Annotated[Principal, require(BOOKINGS_UPDATE)],
+    ) -> BookingRead:
+        booking = await lifecycle.locked_booking(session, booking_id)
+        return await _move(request, session, booking, action, staff, meta)
+
+    transition.__name__ = f"{action}_booking"
+    router.add_api_route(f"/{{booking_id}}/{path}", transition, methods=["POST"], summary=summary)
+
+
+_staff_transition("confirm", "confirm", "Confirm a pending booking")
+_staff_transition("check_in", "check-in", "The customer has arrived")
+_staff_transition("complete", "complete", "The service was delivered")
+_staff_transition("no_show", "no-show", "The customer did not come")
+
+
+@router.post("/{booking_id}/cancel", summary="Cancel a booking (its owner, or staff)")
+async def cancel_booking(
+    booking_id: uuid.UUID,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: DbSession,
+    meta: Meta,
+    body: CancelRequest | None = None,
+) -> BookingRead:
+    booking = await lifecycle.locked_booking(session, booking_id)
+    if not await _holds(request, principal, BOOKINGS_UPDATE.name):
+        await _ensure_owner(session, principal, booking)
+    return await _move(
+        request, session, booking, "cancel", principal, meta, body.reason if body else None
+    )

@@ -60,3 +60,7 @@ class OrderEventRead(ResponseModel):
     event_data: dict[str, Any]
     actor_user_id: uuid.UUID | None
     created_at: datetime
+
+
+class CancelRequest(RequestModel):
+    reason: Annotated[str, Field(min_length=1, max_length=500)] | None = None
