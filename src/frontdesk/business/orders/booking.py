@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import NoReturn
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,13 +39,16 @@ class Placement:
     online: bool  # placed by the customer's own account
 
 
-async def _free_performers(
+async def free_performers(
     session: AsyncSession,
     placement: Placement,
     settings: BusinessSettings,
     now: datetime,
+    *,
+    ignoring: uuid.UUID | None = None,
 ) -> list[uuid.UUID]:
-    """Performers for whom ``start`` is an offered slot, in a stable order."""
+    """Performers for whom ``start`` is an offered slot, in a stable order (``ignoring``:
+    an appointment being moved, whose own time counts as free)."""
     window = (placement.start, placement.start + timedelta(microseconds=1))
     per_staff = await availability.availability(
         session,
@@ -53,6 +57,7 @@ async def _free_performers(
         window=window,
         now=now,
         staff_id=placement.staff_id,
+        ignoring=ignoring,
     )
     return [row.staff_id for row in per_staff if placement.start in row.slots]
 
@@ -66,15 +71,9 @@ async def place(
     actor_id: uuid.UUID,
     meta: RequestMeta,
 ) -> Booking:
-    free = await _free_performers(session, placement, settings, now)
+    free = await free_performers(session, placement, settings, now)
     if not free:
-        if placement.staff_id is not None and not await _performs(session, placement):
-            raise ValidationFailedError(
-                "That staff member does not perform this service.",
-                path="body.staff_id",
-                message="does not perform the service",
-            )
-        raise BookingConflictError("That time is not available.")
+        await refuse(session, placement)
     for staff_id in free:
         try:
             async with session.begin_nested(), overlap_guard():
@@ -94,9 +93,18 @@ async def place(
     raise BookingConflictError
 
 
-async def _performs(session: AsyncSession, placement: Placement) -> bool:
-    performers = await availability.performers(session, placement.service.id, placement.staff_id)
-    return bool(performers)
+async def refuse(session: AsyncSession, placement: Placement) -> NoReturn:
+    """Why no one can take ``placement``: 422 for a staff member who does not perform
+    the service, else 409 (the time is not offered)."""
+    if placement.staff_id is not None and not await availability.performers(
+        session, placement.service.id, placement.staff_id
+    ):
+        raise ValidationFailedError(
+            "That staff member does not perform this service.",
+            path="body.staff_id",
+            message="does not perform the service",
+        )
+    raise BookingConflictError("That time is not available.")
 
 
 async def _write(

@@ -38,6 +38,7 @@ from frontdesk.security.audit import service as audit
 
 INVALID_TRANSITION = register_code("invalid_transition", 409, "Not allowed in this state")
 PAST_CUTOFF = register_code("cancellation_cutoff_passed", 409, "Too late to cancel")
+PAST_RESCHEDULE_CUTOFF = register_code("reschedule_cutoff_passed", 409, "Too late to move")
 
 
 class InvalidTransitionError(ConflictError):
@@ -46,6 +47,10 @@ class InvalidTransitionError(ConflictError):
 
 class PastCutoffError(ConflictError):
     error = PAST_CUTOFF
+
+
+class PastRescheduleCutoffError(ConflictError):
+    error = PAST_RESCHEDULE_CUTOFF
 
 
 @dataclass(frozen=True)
@@ -144,18 +149,26 @@ async def apply(
         data["reason"] = reason
     if overridden:
         data["cutoff_overridden"] = True
+    await record_move(session, booking, transition.event, data, actor_id=actor_id, meta=meta)
+
+
+async def record_move(
+    session: AsyncSession,
+    booking: Booking,
+    event: str,
+    data: dict[str, object],
+    *,
+    actor_id: uuid.UUID,
+    meta: RequestMeta,
+) -> None:
+    """One timeline entry and the matching audit row, in the caller's transaction."""
     session.add(
-        OrderEvent(
-            order_id=booking.id,
-            event_type=transition.event,
-            event_data=data,
-            actor_user_id=actor_id,
-        )
+        OrderEvent(order_id=booking.id, event_type=event, event_data=data, actor_user_id=actor_id)
     )
     await session.flush()
     await audit.record(
         session,
-        action=transition.event,
+        action=event,
         success=True,
         actor_id=actor_id,
         resource=f"booking:{booking.id}",

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.business.customers.models import Customer
 from frontdesk.business.customers.ownership import get_owned_customer
 from frontdesk.business.orders import booking as placing
-from frontdesk.business.orders import lifecycle
+from frontdesk.business.orders import lifecycle, reschedule
 from frontdesk.business.orders.models import Booking, BookingItem, OrderEvent
 from frontdesk.business.orders.permissions import (
     BOOKINGS_CREATE,
@@ -33,6 +33,7 @@ from frontdesk.business.orders.schemas import (
     BookingRead,
     CancelRequest,
     OrderEventRead,
+    RescheduleRequest,
 )
 from frontdesk.business.scheduling import service as services
 from frontdesk.business.scheduling.models import Appointment
@@ -278,3 +279,30 @@ async def cancel_booking(
     return await _move(
         request, session, booking, "cancel", principal, meta, body.reason if body else None
     )
+
+
+@router.post("/{booking_id}/reschedule", summary="Move a booking (its owner, or staff)")
+async def reschedule_booking(
+    booking_id: uuid.UUID,
+    body: RescheduleRequest,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: DbSession,
+    meta: Meta,
+) -> BookingRead:
+    booking = await lifecycle.locked_booking(session, booking_id)
+    if not await _holds(request, principal, BOOKINGS_UPDATE.name):
+        await _ensure_owner(session, principal, booking)
+    await reschedule.move(
+        session,
+        booking,
+        start=body.start,
+        staff_id=body.staff_id,
+        settings=await business_settings.get(session),
+        now=clock.now(),
+        may_override=await _holds(request, principal, BOOKINGS_OVERRIDE.name),
+        reason=body.reason,
+        actor_id=principal.user_id,
+        meta=meta,
+    )
+    return await _read(session, booking)

@@ -64,3 +64,11 @@ class OrderEventRead(ResponseModel):
 
 class CancelRequest(RequestModel):
     reason: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+
+
+class RescheduleRequest(RequestModel):
+    start: Instant
+    staff_id: uuid.UUID | None = Field(
+        default=None, description="Another staff member; the same one when left out"
+    )
+    reason: Annotated[str, Field(min_length=1, max_length=500)] | None = None

@@ -169,9 +169,11 @@ async def availability(
     window: Interval,
     now: datetime,
     staff_id: uuid.UUID | None,
+    ignoring: uuid.UUID | None = None,
 ) -> list[StaffSlots]:
     """Open slots of every active staff member who performs ``service`` (or only
-    ``staff_id``), in a handful of queries whatever the number of staff."""
+    ``staff_id``), in a handful of queries whatever the number of staff. ``ignoring``:
+    an appointment whose time counts as free (the one being moved)."""
     people = await performers(session, service.id, staff_id)
     if not people:
         return []
@@ -181,7 +183,7 @@ async def availability(
     reach = (window[0] - margin, window[1] + margin)
     weeks = await _weeks(session, people)
     away, closures = await _time_off(session, people, reach)
-    busy = await _busy(session, people, reach)
+    busy = await _busy(session, people, reach, ignoring)
     return [
         StaffSlots(
             person,
@@ -253,16 +255,20 @@ async def _time_off(
 
 
 async def _busy(
-    session: AsyncSession, people: Sequence[uuid.UUID], reach: Interval
+    session: AsyncSession,
+    people: Sequence[uuid.UUID],
+    reach: Interval,
+    ignoring: uuid.UUID | None,
 ) -> dict[uuid.UUID, list[Interval]]:
-    rows = await session.execute(
-        select(Appointment.user_id, Appointment.blocked_from, Appointment.blocked_until).where(
-            Appointment.user_id.in_(people),
-            Appointment.status.in_(BLOCKING_STATUSES),
-            Appointment.blocked_from < reach[1],
-            Appointment.blocked_until > reach[0],
-        )
+    query = select(Appointment.user_id, Appointment.blocked_from, Appointment.blocked_until).where(
+        Appointment.user_id.in_(people),
+        Appointment.status.in_(BLOCKING_STATUSES),
+        Appointment.blocked_from < reach[1],
+        Appointment.blocked_until > reach[0],
     )
+    if ignoring is not None:
+        query = query.where(Appointment.id != ignoring)
+    rows = await session.execute(query)
     busy: dict[uuid.UUID, list[Interval]] = {}
     for person, starts, ends in rows:
         busy.setdefault(person, []).append((starts, ends))
