@@ -8,6 +8,7 @@ nothing personal. Managers see inactive services too under ``/api/v1/admin/servi
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -21,6 +22,8 @@ from frontdesk.business.scheduling.permissions import (
 )
 from frontdesk.business.scheduling.schemas import (
     AvailabilityRead,
+    CalendarAppointment,
+    CalendarRead,
     ServiceCreate,
     ServiceRead,
     ServiceUpdate,
@@ -231,14 +234,8 @@ WindowStart = Annotated[Instant, Query(alias="from", description="First start ti
 WindowEnd = Annotated[Instant, Query(alias="to", description="Offer starts before this")]
 
 
-@router.get("/availability", dependencies=[PUBLIC], summary="Bookable start times of a service")
-async def get_availability(
-    session: DbSession,
-    service_id: uuid.UUID,
-    start: WindowStart,
-    end: WindowEnd,
-    staff_id: uuid.UUID | None = None,
-) -> AvailabilityRead:
+def _check_window(start: datetime, end: datetime) -> None:
+    """A window is non-empty and at most 31 days long."""
     if not start < end:
         raise ValidationFailedError(
             "The window is empty.", path="query.to", message="must be after from"
@@ -249,6 +246,17 @@ async def get_availability(
             path="query.to",
             message=f"at most {availability.MAX_WINDOW.days} days after from",
         )
+
+
+@router.get("/availability", dependencies=[PUBLIC], summary="Bookable start times of a service")
+async def get_availability(
+    session: DbSession,
+    service_id: uuid.UUID,
+    start: WindowStart,
+    end: WindowEnd,
+    staff_id: uuid.UUID | None = None,
+) -> AvailabilityRead:
+    _check_window(start, end)
     offered = await service.get(session, service_id, active_only=True)
     settings = await business_settings.get(session)
     per_staff = await availability.availability(
@@ -265,4 +273,45 @@ async def get_availability(
         slot_step_minutes=settings.slot_step_minutes,
         duration_minutes=offered.duration_minutes,
         staff=[StaffSlotsRead(staff_id=row.staff_id, slots=row.slots) for row in per_staff],
+    )
+
+
+@router.get(
+    "/staff/{user_id}/calendar",
+    dependencies=ReadSchedules,
+    summary="One staff member's appointments, time off and closures in a window",
+)
+async def staff_calendar(
+    user_id: uuid.UUID, session: DbSession, start: WindowStart, end: WindowEnd
+) -> CalendarRead:
+    _check_window(start, end)
+    await staff.ensure_staff(session, user_id)
+    rows = await staff.calendar_appointments(session, user_id, start, end)
+    settings = await business_settings.get(session)
+    return CalendarRead(
+        staff_id=user_id,
+        time_zone=settings.time_zone,
+        appointments=[
+            CalendarAppointment(
+                id=appointment.id,
+                start=appointment.appointment_date,
+                end=appointment.ends_at,
+                blocked_from=appointment.blocked_from,
+                blocked_until=appointment.blocked_until,
+                status=appointment.status,
+                service_id=appointment.service_id,
+                service_name=service_name,
+                customer_id=appointment.customer_id,
+                customer_name=customer_name,
+            )
+            for appointment, service_name, customer_name in rows
+        ],
+        time_off=[
+            TimeOffRead.model_validate(row)
+            for row in await staff.time_off(session, user_id, start=start, end=end)
+        ],
+        closures=[
+            TimeOffRead.model_validate(row)
+            for row in await staff.time_off(session, None, start=start, end=end)
+        ],
     )

@@ -163,3 +163,27 @@ class AvailabilityRead(ResponseModel):
     slot_step_minutes: int
     duration_minutes: int
     staff: list[StaffSlotsRead]
+
+
+class CalendarAppointment(ResponseModel):
+    id: uuid.UUID
+    start: datetime
+    end: datetime
+    blocked_from: datetime
+    blocked_until: datetime
+    status: str
+    service_id: uuid.UUID
+    service_name: str
+    customer_id: uuid.UUID
+    customer_name: str
+
+
+class CalendarRead(ResponseModel):
+    """One staff member's time in a window: appointments (cancelled ones included, for
+    the record), time off and closures. The console draws day and week views from it."""
+
+    staff_id: uuid.UUID
+    time_zone: str
+    appointments: list[CalendarAppointment]
+    time_off: list[TimeOffRead]
+    closures: list[TimeOffRead]

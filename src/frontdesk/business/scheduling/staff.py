@@ -15,7 +15,9 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.business.customers.models import Customer
 from frontdesk.business.scheduling.models import (
+    Appointment,
     Service,
     StaffService,
     StaffTimeOff,
@@ -26,6 +28,8 @@ from frontdesk.core.errors import NotFoundError, ValidationFailedError
 from frontdesk.core.request_context import RequestMeta
 from frontdesk.security.audit import service as audit
 from frontdesk.security.auth.models import User
+
+MAX_CALENDAR_APPOINTMENTS = 5000
 
 
 async def ensure_staff(session: AsyncSession, user_id: uuid.UUID, *, lock: bool = False) -> None:
@@ -190,6 +194,25 @@ async def remove_time_off(
     await session.delete(absence)
     await session.flush()
     await _audit(session, "staff.time_off_remove", user_id, details, actor_id, meta, time_off_id)
+
+
+async def calendar_appointments(
+    session: AsyncSession, user_id: uuid.UUID, start: datetime, end: datetime
+) -> list[tuple[Appointment, str, str]]:
+    """(appointment, service name, customer name) of ``user_id`` meeting [start, end)."""
+    rows = await session.execute(
+        select(Appointment, Service.name, Customer.name)
+        .join(Service, Service.id == Appointment.service_id)
+        .join(Customer, Customer.id == Appointment.customer_id)
+        .where(
+            Appointment.user_id == user_id,
+            Appointment.appointment_date < end,
+            Appointment.ends_at > start,
+        )
+        .order_by(Appointment.appointment_date)
+        .limit(MAX_CALENDAR_APPOINTMENTS)
+    )
+    return [(appointment, service, customer) for appointment, service, customer in rows]
 
 
 async def _audit(
