@@ -63,6 +63,7 @@ ADDED_SCHEMA: dict[str, set[str]] = {
     "staff_working_hours": {"id", "user_id", "weekday", "start_time", "end_time"},
     "staff_time_off": {"id", "user_id", "starts_at", "ends_at", "reason"},
     "booking_items": {"id", "booking_id", "service_id", "product_id", "quantity", "unit_price"},
+    "calendar_feeds": {"id", "user_id", "token_hash", "created_by", "created_at"},
     "business_settings": {
         "id", "time_zone", "currency", "slot_step_minutes", "min_notice_minutes",
         "horizon_days", "cancellation_cutoff_minutes", "reschedule_cutoff_minutes",

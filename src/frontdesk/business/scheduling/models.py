@@ -101,6 +101,21 @@ class StaffTimeOff(UUIDPrimaryKey, CreatedAt, Base):
     reason: Mapped[str | None] = mapped_column(String(200))
 
 
+class CalendarFeed(UUIDPrimaryKey, CreatedAt, Base):
+    """A staff member's iCalendar feed: the URL's secret, stored only as its SHA-256.
+    One per staff member; issuing a new one replaces it, deleting it revokes it."""
+
+    __tablename__ = "calendar_feeds"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), unique=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+
 class Appointment(UUIDPrimaryKey, Timestamps, Base):
     """A reserved block of a staff member's time.
 

@@ -11,9 +11,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
-from frontdesk.business.scheduling import availability, service, staff
+from frontdesk.business.scheduling import availability, feeds, service, staff
 from frontdesk.business.scheduling.models import Service, StaffWorkingHours
 from frontdesk.business.scheduling.permissions import (
     SCHEDULES_MANAGE,
@@ -23,6 +23,7 @@ from frontdesk.business.scheduling.permissions import (
 from frontdesk.business.scheduling.schemas import (
     AvailabilityRead,
     CalendarAppointment,
+    CalendarFeedIssued,
     CalendarRead,
     ServiceCreate,
     ServiceRead,
@@ -314,4 +315,57 @@ async def staff_calendar(
             TimeOffRead.model_validate(row)
             for row in await staff.time_off(session, None, start=start, end=end)
         ],
+    )
+
+
+# --- iCalendar feeds -------------------------------------------------------------------
+
+
+@router.post(
+    "/staff/{user_id}/calendar-feed",
+    status_code=status.HTTP_201_CREATED,
+    summary="Issue (or replace) a staff member's iCalendar feed URL",
+)
+async def issue_calendar_feed(
+    user_id: uuid.UUID,
+    request: Request,
+    session: DbSession,
+    meta: Meta,
+    manager: ScheduleManager,
+) -> CalendarFeedIssued:
+    await staff.ensure_staff(session, user_id, lock=True)
+    token = await feeds.issue(session, user_id, actor_id=manager.user_id, meta=meta)
+    path = request.app.url_path_for("calendar_feed", token=f"{token}.ics")
+    return CalendarFeedIssued(url=str(request.base_url).rstrip("/") + path)
+
+
+@router.delete(
+    "/staff/{user_id}/calendar-feed",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke a staff member's iCalendar feed",
+)
+async def revoke_calendar_feed(
+    user_id: uuid.UUID, session: DbSession, meta: Meta, manager: ScheduleManager
+) -> None:
+    await feeds.revoke(session, user_id, actor_id=manager.user_id, meta=meta)
+
+
+@router.get(
+    "/calendar-feeds/{token}",
+    name="calendar_feed",
+    dependencies=[PUBLIC],  # the secret in the URL is the credential
+    summary="A staff member's calendar (iCalendar), for calendar apps",
+    response_class=Response,
+)
+async def calendar_feed(
+    token: Annotated[str, Path(max_length=100)], session: DbSession
+) -> Response:
+    secret = token.removesuffix(".ics")
+    body = await feeds.render(
+        session, secret, settings=await business_settings.get(session), now=clock.now()
+    )
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Cache-Control": "private, max-age=300"},
     )

@@ -187,3 +187,9 @@ class CalendarRead(ResponseModel):
     appointments: list[CalendarAppointment]
     time_off: list[TimeOffRead]
     closures: list[TimeOffRead]
+
+
+class CalendarFeedIssued(ResponseModel):
+    """The feed's URL, shown this once: only its hash is kept."""
+
+    url: str
