@@ -72,6 +72,17 @@ async def _salon(client: httpx.AsyncClient, admin: Caller, stylists: int = 2) ->
     return {"service": service["id"], "staff": staff, "customer": customer["id"]}
 
 
+async def customer_account(
+    app: FastAPI, client: httpx.AsyncClient, db: async_sessionmaker[AsyncSession]
+) -> tuple[Caller, str]:
+    """A signed-in customer account and the id of the profile it owns."""
+    account = await signed_in(app, db, role="customer")
+    mine = await _ok(
+        await client.post(f"{API}/me/customers", headers=account.headers, json={"name": "Me"})
+    )
+    return account, mine["id"]
+
+
 def _body(salon: dict[str, Any], staff: str = "any", start: str = NINE) -> dict[str, Any]:
     return {
         "customer_id": salon["customer"],
@@ -160,14 +171,11 @@ async def test_a_customer_books_only_for_its_own_profiles(
     app: FastAPI, client: httpx.AsyncClient, admin: Caller, db: async_sessionmaker[AsyncSession]
 ) -> None:
     salon = await _salon(client, admin)
-    account = await signed_in(app, db, role="customer")
-    mine = await _ok(
-        await client.post(f"{API}/me/customers", headers=account.headers, json={"name": "Me"})
-    )
+    account, mine = await customer_account(app, client, db)
     other = await client.post(f"{API}/bookings", headers=account.headers, json=_body(salon))
     assert other.status_code == 404  # the desk's customer is not this account's
     booked = await _ok(await client.post(
-        f"{API}/bookings", headers=account.headers, json={**_body(salon), "customer_id": mine["id"]}
+        f"{API}/bookings", headers=account.headers, json={**_body(salon), "customer_id": mine}
     ))  # fmt: skip
     assert booked["source"] == "online"
     stranger = await signed_in(app, db, role="customer")

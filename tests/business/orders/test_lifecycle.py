@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from frontdesk.core.clock import FrozenClock
-from tests.business.orders.test_booking import API, _body, _salon
+from tests.business.orders.test_booking import API, _body, _salon, customer_account
 from tests.security.audit.callers import Caller, signed_in, signed_in_again
 
 BEFORE_CUTOFF = datetime(2026, 11, 28, 12, tzinfo=UTC)  # the booking is on Dec 1 at 08:00Z
@@ -116,12 +116,9 @@ async def test_the_cutoff_binds_customers_and_staff_override_it_with_a_reason(
     db: async_sessionmaker[AsyncSession],
 ) -> None:
     salon = await _salon(client, admin, stylists=1)
-    account = await signed_in(app, db, role="customer")
-    mine = (
-        await client.post(f"{API}/me/customers", headers=account.headers, json={"name": "Me"})
-    ).json()
+    account, mine = await customer_account(app, client, db)
     booking = (await client.post(
-        f"{API}/bookings", headers=account.headers, json={**_body(salon), "customer_id": mine["id"]}
+        f"{API}/bookings", headers=account.headers, json={**_body(salon), "customer_id": mine}
     )).json()  # fmt: skip
     clock.set(AFTER_CUTOFF)
     account = await signed_in_again(app, db, account.user_id)

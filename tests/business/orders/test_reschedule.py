@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from frontdesk.core.clock import FrozenClock
-from tests.business.orders.test_booking import API, _body, _salon
+from tests.business.orders.test_booking import API, _body, _salon, customer_account
 from tests.security.audit.callers import Caller, signed_in, signed_in_again
 
 # The service takes an hour and keeps 15 minutes free after it.
@@ -97,11 +97,8 @@ async def test_the_reschedule_cutoff_and_its_override(
     db: async_sessionmaker[AsyncSession],
 ) -> None:
     salon = await _salon(client, admin, stylists=1)
-    account = await signed_in(app, db, role="customer")
-    mine = (
-        await client.post(f"{API}/me/customers", headers=account.headers, json={"name": "Me"})
-    ).json()
-    booking = await _book(client, account, {**_body(salon, start=NINE), "customer_id": mine["id"]})
+    account, mine = await customer_account(app, client, db)
+    booking = await _book(client, account, {**_body(salon, start=NINE), "customer_id": mine})
     assert (await _move(client, account, booking, start=LATER)).status_code == 200
     clock.set(datetime(2026, 11, 30, 12, tzinfo=UTC))  # within 24 h of the new start
     account = await signed_in_again(app, db, account.user_id)

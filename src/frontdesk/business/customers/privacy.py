@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Table, func, or_, select, update
@@ -28,8 +29,10 @@ FREE_TEXT_COLUMNS = ("notes",)
 MAX_EXPORT_ROWS_PER_TABLE = 10_000
 
 
+@cache
 def _tables_pointing_at_customers() -> list[tuple[Table, list[str]]]:
-    """(table, its columns that reference customers.id), in a stable order."""
+    """(table, its columns that reference customers.id), in a stable order; read from
+    the complete metadata once (the app imports every domain's models at start-up)."""
     found = []
     for table in Base.metadata.sorted_tables:
         columns = [

@@ -235,7 +235,9 @@ async def _move(
         action,
         settings=await business_settings.get(session),
         now=clock.now(),
-        may_override=await _holds(request, principal, BOOKINGS_OVERRIDE.name),
+        # Only a cancellation has a cutoff to override: spare the others the query.
+        may_override=lifecycle.TRANSITIONS[action].before_cutoff
+        and await _holds(request, principal, BOOKINGS_OVERRIDE.name),
         reason=reason,
         actor_id=principal.user_id,
         meta=meta,

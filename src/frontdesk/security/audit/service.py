@@ -137,12 +137,16 @@ async def _lock_chain(session: AsyncSession) -> None:
     # SQLite: writer sessions already hold the database write lock (BEGIN IMMEDIATE).
 
 
-async def _chain_tail(session: AsyncSession) -> tuple[int, str]:
+def _tail(row: Mapping[Any, Any] | None) -> tuple[int, str]:
     """(sequence, hash) of the newest link, or (0, the genesis hash) for an empty log."""
-    row = (await (await session.connection()).execute(_TAIL)).first()
     if row is None:
         return 0, GENESIS_HASH
-    return row.sequence, row.hash or GENESIS_HASH
+    return row["sequence"], row["hash"] or GENESIS_HASH
+
+
+async def _chain_tail(session: AsyncSession) -> tuple[int, str]:
+    row = (await (await session.connection()).execute(_TAIL)).first()
+    return _tail(row._mapping if row is not None else None)
 
 
 # Built once: every audited request runs them. They run on the session's connection
@@ -217,10 +221,7 @@ async def record_on(
     """
     if conn.dialect_name == "postgresql" and not chain_locked:
         await conn.fetch(_DRIVER_LOCK)
-    tail = await conn.fetchrow(_DRIVER_TAIL)
-    sequence, prev_hash = 0, GENESIS_HASH
-    if tail is not None:
-        sequence, prev_hash = tail["sequence"], tail["hash"] or GENESIS_HASH
+    sequence, prev_hash = _tail(await conn.fetchrow(_DRIVER_TAIL))
     values = _link(
         sequence,
         prev_hash,
