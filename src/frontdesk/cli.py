@@ -1,9 +1,10 @@
-"""The ``frontdesk`` command line: serve, migrate, and create the first admin."""
+"""The ``frontdesk`` command line: serve, run the worker, migrate, create the first admin."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import signal
 from typing import Annotated
 
 import typer
@@ -16,8 +17,16 @@ from frontdesk.core.config import Settings, get_settings
 from frontdesk.core.db import create_engine, create_sessionmaker, is_sqlite, transaction
 from frontdesk.core.errors import AppError
 from frontdesk.core.health import alembic_config, database_revisions, head_revisions
+from frontdesk.core.logging import configure_logging
+from frontdesk.core.outbox import OutboxDispatcher, sender_from_settings
 from frontdesk.security.audit.cli import audit_app
 from frontdesk.security.rbac.cli import rbac_app
+from frontdesk.worker import (
+    DEFAULT_POLL_SECONDS,
+    Worker,
+    WorkerAlreadyRunningError,
+    single_worker_lock,
+)
 
 app = typer.Typer(help="frontdesk: the back office of an appointment-based business.")
 db_app = typer.Typer(help="Database migrations.")
@@ -71,6 +80,45 @@ def serve(
         server_header=False,
         log_config=None,
     )
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="Run one pass and exit (e.g. from cron).")] = False,
+    poll_seconds: Annotated[
+        float, typer.Option(help="Seconds between passes.", min=1.0)
+    ] = DEFAULT_POLL_SECONDS,
+) -> None:
+    """Send appointment reminders and deliver the email outbox."""
+    settings = _settings()
+    try:
+        with single_worker_lock(settings.database_url):
+            asyncio.run(_run_worker(settings, once=once, poll_seconds=poll_seconds))
+    except WorkerAlreadyRunningError as exc:
+        typer.secho(f"Refused: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+
+
+async def _run_worker(settings: Settings, *, once: bool, poll_seconds: float) -> None:
+    configure_logging(json_lines=settings.is_production, level=settings.log_level)
+    engine = create_engine(settings.database_url, pool_size=2)
+    sessionmaker = create_sessionmaker(engine)
+    outbox = OutboxDispatcher(sessionmaker, sender_from_settings(settings), poll_seconds=None)
+    runner = Worker(sessionmaker, outbox, poll_seconds=poll_seconds)
+    try:
+        if once:
+            report = await runner.run_once()
+            typer.echo(
+                f"Reminders queued: {report.reminders_queued}; emails sent: {report.emails_sent}."
+            )
+            return
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await runner.run(stop)
+    finally:
+        await engine.dispose()
 
 
 async def _print_first_admin_hint(settings: Settings) -> None:

@@ -234,12 +234,35 @@ async def test_two_dispatchers_send_each_message_exactly_once(
     queued = await _enqueue(db, count=20)
     first, second = RecordingSender(pause=0.002), RecordingSender(pause=0.002)
     sent = await asyncio.gather(
-        _dispatcher(db, first, batch_size=5).drain(),
-        _dispatcher(other_process, second, batch_size=5).drain(),
+        _dispatcher(db, first).drain(),
+        _dispatcher(other_process, second).drain(),
     )
     assert sum(sent) == 20
     assert Counter(first.sent + second.sent) == Counter(queued)
     assert {(row.status, row.attempts) for row in await _rows(db)} == {("sent", 1)}
+
+
+async def test_a_row_locked_by_a_rival_claim_is_skipped_not_waited_for(
+    db: async_sessionmaker[AsyncSession],
+    other_process: async_sessionmaker[AsyncSession],
+    engine_name: str,
+    clock: FrozenClock,
+) -> None:
+    if engine_name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: a rival claim holds the whole database")
+    locked, *others = await _enqueue(db, count=3)
+    sender = RecordingSender()
+    async with transaction(other_process) as rival:
+        # A rival sender mid-claim: the oldest row is locked and not yet leased.
+        await rival.execute(
+            select(OutboxMessage.id).where(OutboxMessage.id == locked).with_for_update()
+        )
+        # Plain FOR UPDATE would wait here for the rival's commit (and time out).
+        sent = await asyncio.wait_for(_dispatcher(db, sender).drain(), timeout=10)
+    assert sent == 2
+    assert sorted(sender.sent) == sorted(others)
+    statuses = {row.id: row.status for row in await _rows(db)}
+    assert statuses[locked] == "pending"
 
 
 async def test_a_message_being_sent_is_leased_to_its_sender(

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import CheckConstraint, MetaData, Uuid, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -64,6 +65,12 @@ def one_of(column: str, values: Iterable[str]) -> CheckConstraint:
     """CHECK that a status-like text column holds one of ``values``."""
     allowed = ", ".join(f"'{value}'" for value in values)
     return CheckConstraint(f"{column} IN ({allowed})", name=f"{column}_valid")
+
+
+def dialect_insert(dialect_name: str, table: Any) -> Any:
+    """An INSERT that takes ``ON CONFLICT`` clauses; PostgreSQL and SQLite spell them alike."""
+    insert = postgresql.insert if dialect_name == "postgresql" else sqlite.insert
+    return insert(table)
 
 
 def is_sqlite(url: str) -> bool:

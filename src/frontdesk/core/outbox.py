@@ -9,10 +9,13 @@ rolled-back request sends nothing. Jobs and CLI commands (whose sessions run no
 after-commit hooks) call ``dispatcher.notify()`` after their transaction, or leave it to
 the periodic poll of the running app.
 
-Delivery is at-least-once: a row is claimed with a conditional UPDATE that pushes
-``available_at`` forward as a lease, so two processes never send one message at the same
-time; only a crash between the SMTP "250 OK" and the status update re-sends a message,
-and the Message-ID (the row id) lets receivers drop that duplicate.
+Delivery is at-least-once. A sender claims the oldest due row in a short transaction of
+its own: ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL (a row another sender is
+claiming is passed over, not waited for), the ``BEGIN IMMEDIATE`` write lock on SQLite,
+and pushes ``available_at`` forward as a lease before it sends. So any number of API
+processes and ``frontdesk worker`` processes never send one message at the same time;
+only a crash between the SMTP "250 OK" and the status update re-sends a message, and the
+Message-ID (the row id) lets receivers drop that duplicate.
 """
 
 from __future__ import annotations
@@ -207,11 +210,10 @@ class OutboxDispatcher:
         backoff: timedelta = timedelta(seconds=30),
         lease: timedelta = timedelta(minutes=5),
         poll_seconds: float | None = 30.0,
-        batch_size: int = 20,
     ) -> None:
         self._sessionmaker, self._sender = sessionmaker, sender
         self._max_attempts, self._backoff, self._lease = max_attempts, backoff, lease
-        self._poll_seconds, self._batch_size = poll_seconds, batch_size
+        self._poll_seconds = poll_seconds
         self._started = self._closing = self._again = self._warned = False
         self._task: asyncio.Task[None] | None = None
         self._poller: asyncio.Task[None] | None = None
@@ -267,9 +269,8 @@ class OutboxDispatcher:
             self._warn_unconfigured()
             return 0
         sent = 0
-        while not self._closing and (due := await self._due_ids()):
-            for message_id in due:
-                sent += await self._deliver(message_id)
+        while not self._closing and (claimed := await self._claim_next()) is not None:
+            sent += await self._deliver(*claimed)
         return sent
 
     def _warn_unconfigured(self) -> None:
@@ -277,23 +278,31 @@ class OutboxDispatcher:
             self._warned = True
             log.error("email is not sent: set FRONTDESK_SMTP_URL; messages stay pending")
 
-    async def _due_ids(self) -> list[UUID]:
-        query = (
+    async def _claim_next(self) -> tuple[_Lease, OutboxMessage] | None:
+        """Lease the oldest due message in a transaction of its own, committed before the
+        send so other senders see the lease; rows locked by a rival claim are skipped."""
+        now = clock.now()
+        oldest_due = (
             select(OutboxMessage.id)
-            .where(OutboxMessage.status == "pending", OutboxMessage.available_at <= clock.now())
+            .where(OutboxMessage.status == "pending", OutboxMessage.available_at <= now)
             .order_by(OutboxMessage.available_at)
-            .limit(self._batch_size)
+            .limit(1)
+            .with_for_update(skip_locked=True)
         )
-        async with transaction(self._sessionmaker, write=False) as session:
-            return list((await session.scalars(query)).all())
+        async with transaction(self._sessionmaker) as session:
+            message_id = await session.scalar(oldest_due)
+            if message_id is None:
+                return None
+            lease = _Lease(message_id, now + self._lease)
+            claim = (
+                _update_pending(message_id)
+                .values(available_at=lease.until)
+                .returning(OutboxMessage)
+            )
+            message = (await session.scalars(claim)).one()
+        return lease, message
 
-    async def _deliver(self, message_id: UUID) -> int:
-        if self._closing:
-            return 0  # shutting down: the rest of the batch waits for the next process
-        lease = _Lease(message_id, clock.now() + self._lease)
-        message = await self._claim(lease)
-        if message is None:
-            return 0  # another dispatcher has it, or it is no longer due
+    async def _deliver(self, lease: _Lease, message: OutboxMessage) -> int:
         try:
             await self._sender.send(message)
         except Exception as exc:
@@ -301,17 +310,6 @@ class OutboxDispatcher:
             return 0
         await self._finish(lease, status="sent", attempts=message.attempts + 1, sent_at=clock.now())
         return 1
-
-    async def _claim(self, lease: _Lease) -> OutboxMessage | None:
-        # Its own committed transaction: the lease is visible to others before we send.
-        claim = (
-            _update_pending(lease.message_id, OutboxMessage.available_at <= clock.now())
-            .values(available_at=lease.until)
-            .returning(OutboxMessage)
-        )
-        async with transaction(self._sessionmaker) as session:
-            message: OutboxMessage | None = (await session.scalars(claim)).one_or_none()
-            return message
 
     async def _record_failure(self, lease: _Lease, attempts: int, exc: Exception) -> None:
         error, final = _describe(exc), attempts >= self._max_attempts

@@ -3,7 +3,8 @@
 Export walks the schema rather than a hand-kept list: every table with a foreign key to
 ``customers`` contributes the rows that point at the profile, so a table added later is
 exported without anyone remembering to. Erasure pseudonymizes the profile and clears the
-free text kept next to it (appointment and booking notes); bookings, payments, the
+free text kept next to it (appointment and booking notes) and deletes the reminder emails
+written to the person, sent or pending; bookings, payments, the
 loyalty ledger and audit rows stay, for the accounts and the chain, without the person.
 """
 
@@ -18,6 +19,7 @@ from sqlalchemy import CursorResult, Table, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.business.customers.models import Customer
+from frontdesk.business.scheduling import reminders
 from frontdesk.core.db import Base
 from frontdesk.core.errors import NotFoundError
 from frontdesk.core.request_context import RequestMeta
@@ -90,6 +92,8 @@ async def erase(
     customer.phone_normalized = None
     customer.anonymized_at = now
     cleared = await _clear_free_text(session, customer.id)
+    if emails := await reminders.forget_customer(session, customer.id):
+        cleared["outbox_messages"] = emails
     sessions_ended = 0
     if customer.user_id is not None and not await _other_live_profiles(session, customer):
         sessions_ended = await end_user_sessions(

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     Time,
+    UniqueConstraint,
     func,
     literal_column,
     true,
@@ -30,6 +31,9 @@ APPOINTMENT_STATUSES = ("scheduled", "confirmed", "checked_in", "completed", "ca
 # Statuses that hold the staff member's time; cancelled and no-show appointments free it.
 BLOCKING_STATUSES = ("scheduled", "confirmed", "checked_in", "completed")
 OVERLAP_CONSTRAINT = "ex_appointments_staff_no_overlap"
+# Appointments still ahead of the customer: the ones a reminder is for.
+UPCOMING_STATUSES = ("scheduled", "confirmed")
+REMINDER_OUTCOMES = ("queued", "no_email", "opted_out")
 
 
 class Service(UUIDPrimaryKey, Timestamps, Base):
@@ -135,6 +139,7 @@ class Appointment(UUIDPrimaryKey, Timestamps, Base):
         ),
         Index(None, "user_id", "appointment_date"),
         Index(None, "customer_id", "appointment_date"),
+        Index(None, "appointment_date"),  # the reminder scan: what starts soon
         ExcludeConstraint(
             (literal_column("user_id"), "="),
             (
@@ -162,3 +167,26 @@ class Appointment(UUIDPrimaryKey, Timestamps, Base):
     blocked_until: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16), default="scheduled")
     notes: Mapped[str | None] = mapped_column(Text)
+
+
+class AppointmentReminder(UUIDPrimaryKey, CreatedAt, Base):
+    """The reminder for one appointment at one start time: written once, whatever the outcome.
+
+    Unique per (appointment, start), so several workers never remind twice, and a
+    rescheduled appointment earns a reminder for its new time.
+    """
+
+    __tablename__ = "appointment_reminders"
+    __table_args__ = (
+        UniqueConstraint("appointment_id", "starts_at"),
+        one_of("outcome", REMINDER_OUTCOMES),
+    )
+
+    appointment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("appointments.id", ondelete="CASCADE")
+    )
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(16))
+    outbox_message_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("outbox_messages.id", ondelete="SET NULL")
+    )

@@ -7,7 +7,6 @@ SQLAlchemy's per-call construction and cache-key work. They run as driver statem
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -32,19 +31,14 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
+from frontdesk.core.db import dialect_insert
 from frontdesk.core.fastsql import DriverStatement
 from frontdesk.core.types import UTCDateTime
 from frontdesk.security.auth.models import RateLimitLog
 
 LOGIN_ACTION = "login"
 LEDGER_COLUMNS = ("ledger_id", "ledger_identifier", "ledger_attempts")
-
-_DIALECT_INSERTS: dict[str, Callable[[Any], Any]] = {
-    "postgresql": postgresql.insert,
-    "sqlite": sqlite.insert,
-}
 
 _NOW = bindparam("now", type_=UTCDateTime())
 BLOCK = DriverStatement(
@@ -132,7 +126,7 @@ def _upsert(dialect: str, new_rows: list[Select[Any]], blocked_until: Any) -> In
     every attempt.
     """
     columns = ["id", "identifier", "action", "attempts", "window_started_at", "blocked_until"]
-    statement = _DIALECT_INSERTS[dialect](RateLimitLog).from_select(
+    statement = dialect_insert(dialect, RateLimitLog).from_select(
         [*columns, "created_at", "updated_at"],
         union_all(*new_rows) if len(new_rows) > 1 else new_rows[0],
     )

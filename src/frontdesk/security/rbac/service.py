@@ -21,10 +21,10 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.core import clock
+from frontdesk.core.db import dialect_insert
 from frontdesk.core.deps import persist_on_failure
 from frontdesk.core.errors import AppError, NotFoundError, register_code, register_constraint
 from frontdesk.core.request_context import RequestMeta
@@ -318,9 +318,8 @@ async def _link(
     """Insert the user-role link unless it exists (race-free); True if it was new."""
     await session.flush()  # a user created in this unit of work must exist first
     conn = await session.connection()
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     statement = (
-        insert(UserRole)
+        dialect_insert(conn.dialect.name, UserRole)
         .values(user_id=user_id, role_id=role_id, assigned_by=assigned_by, created_at=clock.now())
         .on_conflict_do_nothing()
     )
