@@ -32,13 +32,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.business.scheduling.models import (
-    BLOCKING_STATUSES,
     Appointment,
     Service,
     StaffService,
     StaffTimeOff,
     StaffWorkingHours,
 )
+from frontdesk.business.scheduling.overlap import holding_time_within
 from frontdesk.business.settings.models import BusinessSettings
 from frontdesk.security.auth.models import User
 
@@ -142,17 +142,26 @@ def open_slots(
     window_end = min(window[1], rules.latest + timedelta(microseconds=1))
     slots: list[datetime] = []
     for range_start, range_end in working_intervals(week, rules, *window):
+        if range_end <= window_start or range_start >= window_end:
+            continue
+        # Only what meets this range can refuse one of its starts: a short list each.
+        away_here = _meeting(away, range_start, range_end)
+        busy_here = _meeting(busy, range_start - shape.before, range_end + shape.after)
         start = range_start
         while start + shape.duration <= range_end:
             end = start + shape.duration
             if (
                 window_start <= start < window_end
-                and not _overlaps(start, end, away)
-                and not _overlaps(start - shape.before, end + shape.after, busy)
+                and not _overlaps(start, end, away_here)
+                and not _overlaps(start - shape.before, end + shape.after, busy_here)
             ):
                 slots.append(start)
             start += rules.step
     return sorted(set(slots))
+
+
+def _meeting(intervals: Sequence[Interval], start: datetime, end: datetime) -> list[Interval]:
+    return [interval for interval in intervals if interval[0] < end and start < interval[1]]
 
 
 @dataclass(frozen=True)
@@ -260,11 +269,9 @@ async def _busy(
     reach: Interval,
     ignoring: uuid.UUID | None,
 ) -> dict[uuid.UUID, list[Interval]]:
+    dialect_name = (await session.connection()).dialect.name
     query = select(Appointment.user_id, Appointment.blocked_from, Appointment.blocked_until).where(
-        Appointment.user_id.in_(people),
-        Appointment.status.in_(BLOCKING_STATUSES),
-        Appointment.blocked_from < reach[1],
-        Appointment.blocked_until > reach[0],
+        Appointment.user_id.in_(people), *holding_time_within(dialect_name, *reach)
     )
     if ignoring is not None:
         query = query.where(Appointment.id != ignoring)

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import BindParameter, ColumnElement, bindparam, func, literal_column, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +23,11 @@ from frontdesk.business.scheduling.models import (
     Appointment,
 )
 from frontdesk.core.errors import ConflictError, register_code, register_constraint
+from frontdesk.core.types import UTCDateTime
+
+HALF_OPEN: ColumnElement[str] = literal_column(
+    "'[)'"
+)  # as the exclusion constraint builds its ranges
 
 BOOKING_CONFLICT = register_code("booking_conflict", 409, "Time slot already taken")
 
@@ -41,6 +46,37 @@ def is_overlap_violation(exc: IntegrityError) -> bool:
     return OVERLAP_CONSTRAINT in str(exc.orig)
 
 
+def holding_time_within(
+    dialect_name: str, blocked_from: datetime, blocked_until: datetime
+) -> list[ColumnElement[bool]]:
+    """Conditions for the appointments whose blocked range meets [from, until) and hold
+    their staff member's time.
+
+    On PostgreSQL they add the exclusion constraint's own terms: the range overlap and the
+    statuses written inline, so the planner can prove its partial GiST index applies. With
+    the statuses as bound values a generic (prepared) plan cannot, and falls back to a
+    scan of every appointment, whose cost grows with the table. SQLite (no range types)
+    uses the plain comparisons and the (user_id, appointment_date) index.
+    """
+    statuses: BindParameter[list[str]] = bindparam(
+        None, list(BLOCKING_STATUSES), expanding=True, literal_execute=True
+    )
+    conditions = [
+        Appointment.status.in_(statuses),
+        Appointment.blocked_from < blocked_until,
+        Appointment.blocked_until > blocked_from,
+    ]
+    if dialect_name == "postgresql":
+        wanted = func.tstzrange(
+            bindparam(None, blocked_from, type_=UTCDateTime()),
+            bindparam(None, blocked_until, type_=UTCDateTime()),
+            HALF_OPEN,
+        )
+        held = func.tstzrange(Appointment.blocked_from, Appointment.blocked_until, HALF_OPEN)
+        conditions.append(held.op("&&")(wanted))
+    return conditions
+
+
 async def find_overlapping(
     session: AsyncSession,
     staff_id: uuid.UUID,
@@ -50,11 +86,10 @@ async def find_overlapping(
     exclude_id: uuid.UUID | None = None,
 ) -> Appointment | None:
     """The first blocking appointment of ``staff_id`` that meets [from, until)."""
+    dialect_name = (await session.connection()).dialect.name
     query = select(Appointment).where(
         Appointment.user_id == staff_id,
-        Appointment.status.in_(BLOCKING_STATUSES),
-        Appointment.blocked_from < blocked_until,
-        Appointment.blocked_until > blocked_from,
+        *holding_time_within(dialect_name, blocked_from, blocked_until),
     )
     if exclude_id is not None:
         query = query.where(Appointment.id != exclude_id)
