@@ -54,7 +54,8 @@ def _redacted(url: str) -> str:
     return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
 
 
-async def _connect(url: str) -> asyncpg.Connection:
+async def connect(url: str) -> asyncpg.Connection:
+    """A connection to ``url`` (asyncpg or SQLAlchemy style); BenchError if it fails."""
     try:
         return await asyncpg.connect(_with_scheme(url), timeout=CONNECT_TIMEOUT_S)
     except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
@@ -62,7 +63,7 @@ async def _connect(url: str) -> asyncpg.Connection:
 
 
 async def _execute(url: str, *statements: str) -> None:
-    conn = await _connect(url)
+    conn = await connect(url)
     try:
         for statement in statements:
             await conn.execute(statement)
@@ -86,7 +87,7 @@ def drop(db: BenchDatabase) -> None:
 
 
 async def _settle(dsn: str) -> None:
-    conn = await _connect(dsn)
+    conn = await connect(dsn)
     try:
         await conn.execute("VACUUM (ANALYZE)")
         try:
@@ -105,7 +106,7 @@ def settle(db: BenchDatabase) -> None:
 
 
 async def _fill_reference(dsn: str) -> None:
-    conn = await _connect(dsn)
+    conn = await connect(dsn)
     try:
         await conn.execute(REFERENCE_DDL)
         rows = [(i, f"reference row {i}") for i in range(1, REFERENCE_ROWS + 1)]

@@ -1,4 +1,5 @@
--- Loaded by bench/loadgen.py with `wrk -s`; wrk runs it once per thread.
+-- Loaded by bench/loadgen.py with `wrk -s`; wrk runs it once in its main Lua state and once
+-- per thread.
 --
 -- The request: wrk sends GET without a body unless the harness sets BENCH_WRK_METHOD and
 -- BENCH_WRK_BODY (headers, Content-Type included, come from -H). wrk builds the request
@@ -12,37 +13,81 @@ if body then
   wrk.body = body
 end
 
--- Several bodies (BENCH_WRK_BODIES, one per line) are sent in turn, e.g. sign-ins of many
--- accounts. Each thread formats its requests once and starts at its own offset, so the
--- threads do not send the same body at the same moment.
+-- Several bodies (the file BENCH_WRK_BODIES_FILE, one per line) are sent in turn, e.g.
+-- sign-ins of many accounts, or at random (BENCH_WRK_ORDER=random), e.g. bookings of
+-- random slots. Each thread formats its requests once.
 local bodies = {}
-for line in string.gmatch(os.getenv("BENCH_WRK_BODIES") or "", "[^\n]+") do
-  bodies[#bodies + 1] = line
+local bodies_file = os.getenv("BENCH_WRK_BODIES_FILE")
+if bodies_file and bodies_file ~= "" then
+  for line in io.lines(bodies_file) do
+    if line ~= "" then
+      bodies[#bodies + 1] = line
+    end
+  end
+end
+local random_order = os.getenv("BENCH_WRK_ORDER") == "random"
+local count_statuses = os.getenv("BENCH_WRK_COUNT_STATUSES") == "1"
+
+-- setup() runs in the main state, once per thread before it starts: it numbers the threads
+-- (thread_number lands in that thread's own state) and keeps them, so that done(), also in
+-- the main state, can collect what each thread counted.
+local threads = {}
+setup = function(thread)
+  thread:set("thread_number", #threads)
+  threads[#threads + 1] = thread
 end
 
 if #bodies > 0 then
-  local threads = 0
-  setup = function(thread)
-    thread:set("thread_number", threads)
-    threads = threads + 1
-  end
-
   local requests = {}
   local next_request = 1
   init = function(args)
     for i, each in ipairs(bodies) do
       requests[i] = wrk.format(nil, nil, nil, each)
     end
-    -- setup() ran in wrk's main Lua state and set thread_number in this thread's state;
-    -- half the list apart suits loadgen's two threads.
+    -- Threads start at their own offset (half the list apart suits loadgen's two threads)
+    -- or with their own random sequence, so they do not send the same body at once.
     next_request = (thread_number or 0) * math.floor(#requests / 2) % #requests + 1
+    math.randomseed(os.time() * 1000 + (thread_number or 0))
   end
 
-  request = function()
-    local chosen = requests[next_request]
-    next_request = next_request % #requests + 1
-    return chosen
+  if random_order then
+    request = function()
+      return requests[math.random(#requests)]
+    end
+  else
+    request = function()
+      local chosen = requests[next_request]
+      next_request = next_request % #requests + 1
+      return chosen
+    end
   end
+end
+
+-- Counting every status (BENCH_WRK_COUNT_STATUSES=1), for scenarios where some statuses
+-- >= 400 are expected and the rest are failures: wrk itself only counts them all together.
+-- A global, so that done() can read each thread's copy with thread:get().
+if count_statuses then
+  statuses = {}
+  response = function(status, headers, response_body)
+    statuses[status] = (statuses[status] or 0) + 1
+  end
+end
+
+local function statuses_json()
+  if not count_statuses then
+    return ""
+  end
+  local totals = {}
+  for _, thread in ipairs(threads) do
+    for status, count in pairs(thread:get("statuses") or {}) do
+      totals[status] = (totals[status] or 0) + count
+    end
+  end
+  local parts = {}
+  for status, count in pairs(totals) do
+    parts[#parts + 1] = string.format("\"%d\": %d", status, count)
+  end
+  return ", \"statuses\": {" .. table.concat(parts, ", ") .. "}"
 end
 
 -- The result: after the run wrk calls done(), which prints one machine-readable line so the
@@ -54,8 +99,8 @@ done = function(summary, latency, requests)
   io.write(string.format(
     "BENCH_RESULT {\"requests\": %d, \"duration_us\": %d, \"p50_us\": %.1f, \"p99_us\": %.1f, "
       .. "\"non_2xx\": %d, \"connect_errors\": %d, \"read_errors\": %d, "
-      .. "\"write_errors\": %d, \"timeouts\": %d}\n",
+      .. "\"write_errors\": %d, \"timeouts\": %d%s}\n",
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    errors.status, errors.connect, errors.read, errors.write, errors.timeout
+    errors.status, errors.connect, errors.read, errors.write, errors.timeout, statuses_json()
   ))
 end

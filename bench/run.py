@@ -20,9 +20,9 @@ from types import FrameType
 
 import database
 import servers
-from common import BenchError, say
+from common import BenchError, ScenarioFailedError, say
 from database import BenchDatabase
-from loadgen import CONNECTIONS, THREADS, LoadResult, run_wrk, wrk_binary
+from loadgen import CONNECTIONS, THREADS, LoadResult, Runs, run_wrk, wrk_binary
 from scenarios import BENCH_USER, LOGIN_USERS, REFERENCES, SCENARIOS, BenchContext, Scenario
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -75,14 +75,17 @@ def load_config() -> Config:
 
 
 def selected(config: Config) -> tuple[list[Scenario], list[Scenario]]:
-    """The references and scenarios to run: all, or ``BENCH_ONLY``'s and their references."""
+    """The references and scenarios to run: all, or ``BENCH_ONLY``'s with the scenarios
+    they need (``needs``) and their references."""
     if not config.only:
         return list(REFERENCES), list(SCENARIOS)
     unknown = config.only - {scenario.name for scenario in [*REFERENCES, *SCENARIOS]}
     if unknown:
         raise BenchError(f"BENCH_ONLY names unknown scenarios: {', '.join(sorted(unknown))}")
-    scenarios = [scenario for scenario in SCENARIOS if scenario.name in config.only]
-    needed = config.only | {scenario.reference for scenario in scenarios}
+    asked = [scenario for scenario in SCENARIOS if scenario.name in config.only]
+    wanted = config.only | {need for scenario in asked for need in scenario.needs}
+    scenarios = [scenario for scenario in SCENARIOS if scenario.name in wanted]
+    needed = wanted | {scenario.reference for scenario in scenarios}
     return [ref for ref in REFERENCES if ref.name in needed], scenarios
 
 
@@ -174,21 +177,63 @@ def measure(
     context: BenchContext,
     config: Config,
     db: BenchDatabase,
-) -> LoadResult:
-    headers = scenario.prepare(context)
+) -> Runs:
+    prepared = scenario.prepare(context)
     database.settle(db)
-    url = f"{server.base_url}{scenario.path}"
+    load = scenario.load(server.base_url, prepared)
+    warmup = None
     if config.warmup_s:
         say(f"{scenario.name}: warming up for {config.warmup_s} s")
-        run_wrk(url, config.warmup_s, headers, scenario.method, scenario.request_bodies)
-    say(f"{scenario.name}: measuring {scenario.method} {scenario.path} for {config.duration_s} s")
-    result = run_wrk(url, config.duration_s, headers, scenario.method, scenario.request_bodies)
-    if result.non_2xx or result.socket_errors:
+        warmup = run_wrk(load, config.warmup_s)
+    say(f"{scenario.name}: measuring {scenario.method} {prepared.path} for {config.duration_s} s")
+    result = run_wrk(load, config.duration_s)
+    # Scenarios with expected_statuses get the stricter status_problems instead.
+    if (result.non_2xx or result.socket_errors) and not scenario.expected_statuses:
         say(
             f"warning: {scenario.name}: {result.non_2xx} non-2xx/3xx responses, "
             f"{result.socket_errors} socket errors out of {result.requests} requests"
         )
-    return result
+    return Runs(warmup, result)
+
+
+def status_problems(scenario: Scenario, runs: Runs) -> list[str]:
+    """Every response of both runs must have a status the scenario expects, and every
+    request a response: what went otherwise, per run."""
+    problems = []
+    for name, run in (("warm-up", runs.warmup), ("measured run", runs.measured)):
+        if run is None:
+            continue
+        expected = scenario.expected_statuses
+        other = {status: n for status, n in run.statuses.items() if status not in expected}
+        if other:
+            problems.append(f"{name}: unexpected statuses {other} (only {sorted(expected)})")
+        if run.socket_errors:
+            problems.append(f"{name}: {run.socket_errors} socket errors")
+    return problems
+
+
+def checked_fields(
+    scenario: Scenario, context: BenchContext, runs: Runs, earlier: Mapping[str, LoadResult]
+) -> dict[str, object]:
+    """The scenario's extra result fields; ScenarioFailedError if it broke one of its rules.
+    The check hook runs even when statuses are wrong: a double booking must never hide
+    behind another failure."""
+    fields: dict[str, object] = {}
+    failures: list[str] = []
+    if scenario.check is not None:
+        try:
+            fields.update(scenario.check(context, runs, earlier))
+        except ScenarioFailedError as exc:
+            fields.update(exc.fields)
+            failures.append(str(exc))
+    if scenario.expected_statuses and (problems := status_problems(scenario, runs)):
+        fields["statuses"] = {
+            str(status): n for status, n in sorted(runs.measured.statuses.items())
+        }
+        failures.extend(problems)
+    if failures:
+        raise ScenarioFailedError("; ".join(failures), fields)
+    return fields
 
 
 def result_line(scenario: Scenario, result: LoadResult, reference_rps: float) -> dict[str, object]:
@@ -218,6 +263,11 @@ def _check_registry() -> None:
     for scenario in [*REFERENCES, *SCENARIOS]:
         if scenario.reference not in known:
             raise BenchError(f"{scenario.name}: unknown reference {scenario.reference!r}")
+    before: set[str] = set()
+    for scenario in SCENARIOS:  # a scenario's needs are measured before it
+        if not set(scenario.needs) <= before:
+            raise BenchError(f"{scenario.name}: needs {scenario.needs} earlier in SCENARIOS")
+        before.add(scenario.name)
     _check_login_load()
 
 
@@ -272,13 +322,26 @@ def run(stack: ExitStack, config: Config) -> None:
     baselines: dict[str, float] = {}
     reference_context = _context(reference, db, reference_env(db))
     for scenario in references:
-        result = measure(reference, scenario, reference_context, config, db)
+        result = measure(reference, scenario, reference_context, config, db).measured
         baselines[scenario.name] = result.rps
         emit(result_line(scenario, result, result.rps))
     context = _context(frontdesk, db, env)
+    results: dict[str, LoadResult] = {}
+    failed: list[str] = []
     for scenario in scenarios:
-        result = measure(frontdesk, scenario, context, config, db)
-        emit(result_line(scenario, result, baselines[scenario.reference]))
+        runs = measure(frontdesk, scenario, context, config, db)
+        line = result_line(scenario, runs.measured, baselines[scenario.reference])
+        try:
+            line.update(checked_fields(scenario, context, runs, results))
+        except ScenarioFailedError as exc:
+            # Loud, but the other scenarios still run and the line still shows the figures.
+            say(f"error: {scenario.name} FAILED: {exc}")
+            line.update({**exc.fields, "failed": str(exc)})
+            failed.append(scenario.name)
+        results[scenario.name] = runs.measured
+        emit(line)
+    if failed:
+        raise BenchError(f"failed scenarios: {', '.join(failed)}")
 
 
 def main() -> int:

@@ -7,11 +7,15 @@ import secrets
 import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
-from common import BenchError, say
+import scheduling
+from common import BenchError, ScenarioFailedError, say
+from loadgen import CONNECTIONS, Load, LoadResult, Runs
+from scheduling import Interval, Team
 
 
 @dataclass(frozen=True)
@@ -24,9 +28,23 @@ class BenchContext:
     env: Mapping[str, str]  # the environment the server runs with
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What a setup hook decides when the request depends on what it made."""
+
+    headers: Mapping[str, str] = field(default_factory=dict)  # added to the scenario's own
+    path: str | None = None  # instead of the scenario's path (a query naming a made row)
+    bodies: tuple[str, ...] = ()  # instead of the scenario's bodies (ids it created)
+
+
 # A setup hook runs once before the warm-up and returns extra request headers
-# (e.g. {"Authorization": "Bearer ..."}); return {} when none are needed.
-SetupHook = Callable[[BenchContext], Mapping[str, str]]
+# (e.g. {"Authorization": "Bearer ..."}), {} when none are needed, or a Prepared.
+SetupHook = Callable[[BenchContext], Mapping[str, str] | Prepared]
+# A check hook runs after the measured run, with both runs (the warm-up's requests reached
+# the server too) and the results of the scenarios measured before; it returns extra
+# fields for the scenario's result line, and raises ScenarioFailedError when the run broke a
+# rule the scenario must keep.
+CheckHook = Callable[[BenchContext, Runs, Mapping[str, LoadResult]], Mapping[str, object]]
 
 REFERENCE = "reference"  # the one-read reference, the default yardstick
 REFERENCE_VERIFY = "reference_verify"  # the Argon2id-verify-only reference
@@ -43,6 +61,14 @@ class Scenario:
     headers: Mapping[str, str] = field(default_factory=dict)
     setup: SetupHook | None = None
     reference: str = REFERENCE  # the name of the entry in REFERENCES this one is compared with
+    random_order: bool = False  # send the bodies in random order instead of in turn
+    connections: int = CONNECTIONS  # wrk -c
+    # Statuses the scenario may answer, errors included (book_contended's 409s): wrk counts
+    # each, and any other status, or a socket error, fails the scenario. Empty: no counting,
+    # only a warning when non-2xx responses come back.
+    expected_statuses: frozenset[int] = frozenset()
+    check: CheckHook | None = None
+    needs: tuple[str, ...] = ()  # scenarios measured before this one whose results `check` reads
 
     @property
     def request_bodies(self) -> tuple[str, ...]:
@@ -51,10 +77,27 @@ class Scenario:
             return self.bodies
         return () if self.body is None else (self.body,)
 
-    def prepare(self, context: BenchContext) -> dict[str, str]:
-        """The headers to send: the fixed ones plus whatever the setup hook returns."""
-        extra = self.setup(context) if self.setup is not None else {}
-        return {**self.headers, **extra}
+    def prepare(self, context: BenchContext) -> Prepared:
+        """The request to send: the scenario's own, with what the setup hook decided."""
+        made = self.setup(context) if self.setup is not None else Prepared()
+        if not isinstance(made, Prepared):
+            made = Prepared(headers=made)
+        return Prepared(
+            headers={**self.headers, **made.headers},
+            path=made.path or self.path,
+            bodies=made.bodies or self.request_bodies,
+        )
+
+    def load(self, base_url: str, prepared: Prepared) -> Load:
+        return Load(
+            url=f"{base_url}{prepared.path or self.path}",
+            headers=prepared.headers,
+            method=self.method,
+            bodies=prepared.bodies,
+            random_order=self.random_order,
+            connections=self.connections,
+            count_statuses=bool(self.expected_statuses),
+        )
 
 
 @dataclass(frozen=True)
@@ -79,9 +122,28 @@ HTTP_TIMEOUT_S = 10.0
 _created_in: set[str] = set()  # bench databases the user already exists in (one per run)
 _login_users_in: set[str] = set()  # bench databases LOGIN_USERS already exist in
 
+MAKE_SCHEDULE_SCRIPT = Path(__file__).resolve().parent / "make_schedule.py"
+AVAILABILITY_PATH = "/api/v1/availability"  # the setup hook adds the query
+AVAILABILITY_10K = "availability_10k"
+AVAILABILITY_1M = "availability_1m"
+# The acceptance bar: a hundred times the appointments may cost p99 at most this factor.
+P99_BAR = 1.5
+BOOKING_CONNECTIONS = 64
+# The booking grid: every bookable start on this many days from the day after tomorrow,
+# for each of the booking team's 5 staff members (16 weeks: room for about 3,500 bookings,
+# inside the horizon). Small enough that 64 connections keep colliding (in flight, and with
+# slots already taken); large enough that a run on 2 cores fills about a quarter of it, so
+# the last seconds still book much as the first did.
+BOOKING_DAYS = 112
+BOOKING_FIRST_DAY = timedelta(days=2)  # past the minimum notice whatever the hour
+CHECKED_WINDOW = timedelta(days=7)  # the grid's first and last days checked against the API
+_teams: dict[tuple[str, str], Team] = {}  # (bench database, team name) -> what was made
+_weeks: dict[str, Interval] = {}  # bench database -> the measured week, fixed once per run
 
-def _run_setup_command(command: list[str], env: Mapping[str, str], what: str) -> None:
-    """Run a setup command in the server's environment; BenchError if it fails."""
+
+def _run_setup_command(command: list[str], env: Mapping[str, str], what: str) -> str:
+    """Run a setup command in the server's environment and return its stdout; BenchError
+    if it fails."""
     try:
         done = subprocess.run(
             command,
@@ -96,6 +158,7 @@ def _run_setup_command(command: list[str], env: Mapping[str, str], what: str) ->
         raise BenchError(f"{what} took over {CLI_TIMEOUT_S} s") from exc
     if done.returncode != 0:
         raise BenchError(f"{what} failed ({done.returncode}):\n{done.stderr}")
+    return done.stdout
 
 
 def ensure_bench_user(context: BenchContext) -> None:
@@ -165,6 +228,175 @@ def _access_token(context: BenchContext) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
+def ensure_team(context: BenchContext, name: str) -> Team:
+    """Create the team ``scheduling.TEAMS[name]`` with bench/make_schedule.py, once per
+    bench database: frontdesk's own services in one process and one transaction, recorded
+    as BENCH_USER. The staff password travels in the environment, like make_users.py's."""
+    key = (context.database_url, name)
+    if key not in _teams:
+        ensure_bench_user(context)
+        say(f"creating the {name} team with {MAKE_SCHEDULE_SCRIPT.name}")
+        command = [
+            str(context.bin_dir / "python"),
+            str(MAKE_SCHEDULE_SCRIPT),
+            name,
+            BENCH_USER.username,
+        ]
+        env = {**context.env, MAKE_USERS_PASSWORD_ENV: BENCH_USER.password}
+        _teams[key] = Team.from_json(_run_setup_command(command, env, MAKE_SCHEDULE_SCRIPT.name))
+    return _teams[key]
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _offered(context: BenchContext, path: str) -> dict[str, list[str]]:
+    """GET an availability path: each staff member's offered starts."""
+    try:
+        response = httpx.get(f"{context.base_url}{path}", timeout=HTTP_TIMEOUT_S)
+    except httpx.HTTPError as exc:
+        raise BenchError(f"GET {path} failed: {type(exc).__name__}: {exc}") from exc
+    if response.status_code != 200:
+        raise BenchError(f"GET {path}: HTTP {response.status_code} {response.text}")
+    return {row["staff_id"]: row["slots"] for row in response.json()["staff"]}
+
+
+def _availability(total: int) -> SetupHook:
+    """A setup hook: the availability team's appointments brought up to ``total``, and the
+    request for its service's measured week, all staff; one GET must offer slots."""
+
+    def setup(context: BenchContext) -> Prepared:
+        team = ensure_team(context, "availability")
+        # Fixed once: a second scenario filling around another week would overlap the first.
+        week = _weeks.setdefault(context.database_url, scheduling.measured_week(_today()))
+        say(f"bringing the availability team to {total:,} appointments")
+        scheduling.fill_appointments(context.database_url, team, week, total)
+        path = scheduling.availability_path(team.service_id, week)
+        offered = _offered(context, path)
+        slots = sum(len(starts) for starts in offered.values())
+        if len(offered) != len(team.staff_ids) or slots == 0:
+            raise BenchError(f"GET {path} offers {slots} slots of {len(offered)} staff members")
+        say(f"the measured week offers {slots} slots of {len(offered)} staff members")
+        return Prepared(path=path)
+
+    return setup
+
+
+def _appointments(context: BenchContext) -> dict[str, object]:
+    team = _teams[(context.database_url, "availability")]
+    return {"appointments": scheduling.count_appointments(context.database_url, team.staff_ids)}
+
+
+def _availability_checked(
+    context: BenchContext, runs: Runs, earlier: Mapping[str, LoadResult]
+) -> Mapping[str, object]:
+    return _appointments(context)
+
+
+def _against_10k(
+    context: BenchContext, runs: Runs, earlier: Mapping[str, LoadResult]
+) -> Mapping[str, object]:
+    """availability_1m's line: its p99 next to availability_10k's, and the bar's verdict.
+    Reported, not failed: the bar judges frontdesk's queries, not the run."""
+    p99_10k = earlier[AVAILABILITY_10K].p99_ms
+    ratio = runs.measured.p99_ms / p99_10k if p99_10k > 0 else None
+    holds = ratio is not None and ratio <= P99_BAR
+    if not holds:
+        say(
+            f"warning: {AVAILABILITY_1M}: p99 {runs.measured.p99_ms:.1f} ms is more than "
+            f"{P99_BAR}x the p99 at 10k ({p99_10k:.1f} ms): the bar does not hold"
+        )
+    return {
+        **_appointments(context),
+        "p99_ms_10k": round(p99_10k, 3),
+        "p99_ratio_to_10k": None if ratio is None else round(ratio, 3),
+        "p99_bar": P99_BAR,
+        "p99_bar_holds": holds,
+    }
+
+
+def _check_grid_offered(context: BenchContext, team: Team, grid: list[datetime]) -> None:
+    """The grid's first and last days must be exactly what availability offers each staff
+    member while nothing is booked: on the slot grid, in working hours, past the notice,
+    inside the horizon. A grid the API disagrees with would measure 409s, not bookings."""
+    for start in (grid[0], grid[-1] - CHECKED_WINDOW + timedelta(days=1)):
+        day = datetime.combine(start.date(), datetime.min.time(), tzinfo=UTC)
+        window = (day, day + CHECKED_WINDOW)
+        expected = [scheduling.iso(t) for t in grid if window[0] <= t < window[1]]
+        offered = _offered(context, scheduling.availability_path(team.service_id, window))
+        for staff_id in team.staff_ids:
+            got = [
+                scheduling.iso(datetime.fromisoformat(t)) for t in offered.get(str(staff_id), [])
+            ]
+            if got != expected:
+                raise BenchError(
+                    f"the booking grid is not what availability offers {staff_id} from "
+                    f"{scheduling.iso(window[0])}: {len(expected)} starts against {len(got)}"
+                )
+
+
+def booking_body(team: Team, start: datetime, staff_id: str, customer_id: str) -> str:
+    return json.dumps(
+        {
+            "customer_id": customer_id,
+            "service_id": str(team.service_id),
+            "start": scheduling.iso(start),
+            "staff_id": staff_id,
+        }
+    )
+
+
+def _booking(context: BenchContext) -> Prepared:
+    """Every (start of the grid, staff member) pair as one body, customers in turn; wrk
+    sends them at random as the admin BENCH_USER (a desk booking, confirmed at once)."""
+    team = ensure_team(context, "booking")
+    grid = scheduling.booking_grid(_today() + BOOKING_FIRST_DAY, BOOKING_DAYS)
+    _check_grid_offered(context, team, grid)
+    pairs = [(start, str(staff_id)) for start in grid for staff_id in team.staff_ids]
+    customers = [str(customer_id) for customer_id in team.customer_ids]
+    bodies = tuple(
+        booking_body(team, start, staff_id, customers[number % len(customers)])
+        for number, (start, staff_id) in enumerate(pairs)
+    )
+    say(f"booking {len(grid)} starts x {len(team.staff_ids)} staff members at random")
+    return Prepared(headers=_access_token(context), bodies=bodies)
+
+
+def _bookings_checked(
+    context: BenchContext, runs: Runs, earlier: Mapping[str, LoadResult]
+) -> Mapping[str, object]:
+    """Count the measured run's 201s as bookings/s; then, in the database, which the
+    warm-up also booked into: no double booking, and every booking answered 201 committed.
+    (Statuses other than 201 and 409 already failed the scenario: expected_statuses.)"""
+    team = _teams[(context.database_url, "booking")]
+    created = runs.measured.statuses.get(201, 0)
+    answered = sum(run.statuses.get(201, 0) for run in runs.all)
+    in_db = scheduling.settled_count(context.database_url, team.staff_ids)
+    overlaps = scheduling.double_bookings(context.database_url, team.staff_ids)
+    fields = {
+        "bookings_per_s": round(created / runs.measured.duration_s, 1),
+        "created": created,
+        "conflicts": runs.measured.statuses.get(409, 0),
+        "created_in_warmup": answered - created,
+        "appointments_in_db": in_db,
+        "double_bookings": overlaps,
+    }
+    if overlaps:
+        raise ScenarioFailedError(f"{overlaps} pairs of overlapping appointments", fields)
+    # wrk stops with requests in flight: the server may still commit them, unanswered.
+    in_flight = BOOKING_CONNECTIONS * len(runs.all)
+    if not 0 <= in_db - answered <= in_flight:
+        raise ScenarioFailedError(
+            f"{in_db} appointments in the database for {answered} 201 responses "
+            f"(at most {in_flight} more may have been in flight)",
+            fields,
+        )
+    if created == 0:
+        raise ScenarioFailedError("no booking was created: are the grid's slots bookable?", fields)
+    return fields
+
+
 # Served by bench/reference_app.py and measured first, in this order. Each compares with
 # itself (ratio 1.0); every frontdesk scenario names one of them as its `reference`.
 REFERENCES: list[Scenario] = [
@@ -195,4 +427,30 @@ SCENARIOS: list[Scenario] = [
     Scenario(name="me", path="/api/v1/auth/me", setup=_access_token),
     # The bench user is an admin; the 64 login users make every page a full one.
     Scenario(name="staff_list", path="/api/v1/admin/users?limit=20", setup=_full_page_token),
+    # The same week of the same team, around 10k appointments and then a hundred times as
+    # many; the second line holds both p99s and the bar's verdict.
+    Scenario(
+        name=AVAILABILITY_10K,
+        path=AVAILABILITY_PATH,
+        setup=_availability(10_000),
+        check=_availability_checked,
+    ),
+    Scenario(
+        name=AVAILABILITY_1M,
+        path=AVAILABILITY_PATH,
+        setup=_availability(1_000_000),
+        check=_against_10k,
+        needs=(AVAILABILITY_10K,),
+    ),
+    Scenario(
+        name="book_contended",
+        path="/api/v1/bookings",
+        method="POST",
+        headers=JSON_HEADERS,
+        setup=_booking,
+        random_order=True,
+        connections=BOOKING_CONNECTIONS,
+        expected_statuses=frozenset({201, 409}),
+        check=_bookings_checked,
+    ),
 ]
