@@ -1,6 +1,8 @@
-"""SECURITY.md 17 across processes: two real server processes on one PostgreSQL database,
-24 overlapping bookings for one staff member over real TCP connections at once: exactly
-one 201, every other a 409, one appointment in the database.
+"""SECURITY.md 17 across processes: two real server processes on one database, 24
+overlapping bookings for one staff member over real TCP connections at once: exactly one
+201, every other a 409, one appointment in the database. On both engines: PostgreSQL's
+exclusion constraint, and SQLite's triggers under BEGIN IMMEDIATE, which locks the file
+across processes too.
 
 The servers run on the real clock, so the test does too: the slot is three days from
 now, in the business's time zone.
@@ -77,9 +79,7 @@ async def _until_ready(base_url: str) -> None:
 
 
 @pytest.fixture
-async def servers(database_url: str, engine_name: str) -> AsyncIterator[list[str]]:
-    if engine_name != "postgresql":
-        pytest.skip("one SQLite file is not shared by server processes in production")
+async def servers(database_url: str) -> AsyncIterator[list[str]]:
     with _server(database_url) as first, _server(database_url) as second:
         await asyncio.gather(_until_ready(first), _until_ready(second))
         yield [first, second]
