@@ -15,6 +15,7 @@ from frontdesk.business.customers import service as customers_service
 from frontdesk.business.customers.me_router import router as own_customers_router
 from frontdesk.business.customers.router import router as customers_router
 from frontdesk.business.orders.router import router as bookings_router
+from frontdesk.business.orders.sales_router import router as sales_router
 from frontdesk.business.scheduling.router import router as services_router
 from frontdesk.business.settings.router import router as business_settings_router
 from frontdesk.core import health
@@ -54,6 +55,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     customers_router,
     own_customers_router,
     bookings_router,
+    sales_router,
 )
 
 

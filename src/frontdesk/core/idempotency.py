@@ -14,10 +14,14 @@ import hashlib
 import json
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import (
     CheckConstraint,
     Index,
@@ -34,6 +38,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from frontdesk.core import clock
 from frontdesk.core.db import Base, CreatedAt, UUIDPrimaryKey, one_of, transaction
+from frontdesk.core.deps import persist_on_failure
 from frontdesk.core.errors import AppError, ValidationFailedError, register_code
 from frontdesk.core.types import PortableJSON, UTCDateTime
 
@@ -194,3 +199,38 @@ def _outcome(existing: IdempotencyKey, request_fingerprint: str) -> Replay:
     if existing.state != "completed" or existing.response_status is None:
         raise KeyInFlightError("A request with this Idempotency-Key is still being processed.")
     return Replay(existing.response_status, existing.response_body)
+
+
+async def respond_once(
+    request: Request,
+    session: AsyncSession,
+    *,
+    owner: str,
+    raw_key: str | None,
+    body: BaseModel,
+    status_code: int,
+    work: Callable[[], Awaitable[BaseModel]],
+) -> BaseModel | JSONResponse:
+    """Run a POST handler's ``work`` at most once per key: without a key it just runs;
+    with one it replays the stored answer, or runs and stores its answer in the request's
+    own transaction (released if the request fails)."""
+    key = valid_key(raw_key)
+    if key is None:
+        return await work()
+    path = request.url.path
+    outcome = await claim(
+        request.app.state.sessionmaker,
+        owner=owner,
+        key=key,
+        method="POST",
+        path=path,
+        request_fingerprint=fingerprint("POST", path, body.model_dump(mode="json")),
+    )
+    if isinstance(outcome, Replay):
+        return JSONResponse(
+            outcome.body, status_code=outcome.status, headers={"Idempotent-Replayed": "true"}
+        )
+    persist_on_failure(session, outcome.release)
+    result = await work()
+    await outcome.complete(session, status_code, result.model_dump(mode="json"))
+    return result

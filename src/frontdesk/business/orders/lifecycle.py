@@ -17,7 +17,9 @@ A no-show is recorded only after the start; a cancellation only before the cutof
 (``cancellation_cutoff_minutes``), unless the caller may override it and gives a reason.
 
 Cancelled and no-show appointments stop holding the staff member's time (the no-overlap
-rule ignores them), so the slot is free again at once.
+rule ignores them), so the slot is free again at once. A cancellation also puts the
+booking's products back in stock. A product-only sale (no appointment) can be completed
+or cancelled, nothing else.
 """
 
 from __future__ import annotations
@@ -29,12 +31,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.business.orders.models import Booking, OrderEvent
+from frontdesk.business.orders import lines
+from frontdesk.business.orders.lines import Actor
+from frontdesk.business.orders.models import Booking
+from frontdesk.business.orders.timeline import record_move as record_move  # re-exported
 from frontdesk.business.scheduling.models import Appointment
 from frontdesk.business.settings.models import BusinessSettings
 from frontdesk.core.errors import ConflictError, NotFoundError, register_code
+from frontdesk.core.events import DomainEvent, bus
 from frontdesk.core.request_context import RequestMeta
-from frontdesk.security.audit import service as audit
 
 INVALID_TRANSITION = register_code("invalid_transition", 409, "Not allowed in this state")
 PAST_CUTOFF = register_code("cancellation_cutoff_passed", 409, "Too late to cancel")
@@ -62,6 +67,7 @@ class Transition:
     event: str
     after_start: bool = False
     before_cutoff: bool = False
+    for_sales: bool = False  # also moves a product-only sale (no appointment)
 
 
 _OPEN_BOOKING = frozenset({"pending", "confirmed"})
@@ -78,14 +84,14 @@ TRANSITIONS: dict[str, Transition] = {
     ),
     "complete": Transition(
         frozenset({"confirmed"}), frozenset({"checked_in"}), "completed", "completed",
-        "booking.completed",
+        "booking.completed", for_sales=True,
     ),
     "no_show": Transition(
         _OPEN_BOOKING, _NOT_STARTED, "no_show", "no_show", "booking.no_show", after_start=True
     ),
     "cancel": Transition(
         _OPEN_BOOKING, _NOT_STARTED, "cancelled", "cancelled", "booking.cancelled",
-        before_cutoff=True,
+        before_cutoff=True, for_sales=True,
     ),
 }  # fmt: skip
 
@@ -111,67 +117,89 @@ async def apply(
     actor_id: uuid.UUID,
     meta: RequestMeta,
 ) -> None:
-    """Move ``booking`` (locked by :func:`locked_booking`) through ``action``."""
+    """Move ``booking`` (locked by :func:`locked_booking`) through ``action``; a
+    cancellation puts its products back on the shelf. The move is published on the event
+    bus under its event type (``booking.completed``, ``booking.cancelled``, ...)."""
     transition = TRANSITIONS[action]
-    appointment = await session.get(Appointment, booking.appointment_id)
-    if (
-        appointment is None
-        or booking.status not in transition.booking_from
-        or appointment.status not in transition.appointment_from
-    ):
-        raise InvalidTransitionError(
-            f"A {booking.status} booking cannot be moved by {action.replace('_', ' ')}.",
-            status=booking.status,
-        )
-    if transition.after_start and now < appointment.appointment_date:
-        raise InvalidTransitionError("A no-show can only be recorded after the start.")
+    appointment = (
+        await session.get(Appointment, booking.appointment_id) if booking.appointment_id else None
+    )
+    _ensure_allowed(transition, action, booking, appointment, now)
     overridden = False
-    if transition.before_cutoff:
-        cutoff = appointment.appointment_date - timedelta(
-            minutes=settings.cancellation_cutoff_minutes
-        )
-        if now > cutoff:
-            if not (may_override and reason):
-                raise PastCutoffError(
-                    "The cancellation cutoff has passed; staff may override it with a reason.",
-                    cutoff=cutoff.isoformat(),
-                )
-            overridden = True
-    before = {"booking": booking.status, "appointment": appointment.status}
+    if transition.before_cutoff and appointment is not None:
+        overridden = _check_cutoff(appointment, settings, now, may_override, reason)
+    before = {"booking": booking.status, "appointment": _status(appointment)}
     booking.status = transition.booking_to
-    appointment.status = transition.appointment_to
+    if appointment is not None:
+        appointment.status = transition.appointment_to
     data: dict[str, object] = {
         "from": before,
-        "to": {"booking": booking.status, "appointment": appointment.status},
-        "appointment_id": str(appointment.id),
+        "to": {"booking": booking.status, "appointment": _status(appointment)},
+        "appointment_id": str(appointment.id) if appointment else None,
     }
     if reason:
         data["reason"] = reason
     if overridden:
         data["cutoff_overridden"] = True
+    if action == "cancel" and (
+        returned := await lines.return_products(session, booking, actor=Actor(actor_id, now, meta))
+    ):
+        data["returned_stock"] = returned
     await record_move(session, booking, transition.event, data, actor_id=actor_id, meta=meta)
+    await bus.publish(session, DomainEvent(transition.event, _published(booking, actor_id)))
 
 
-async def record_move(
-    session: AsyncSession,
+def _status(appointment: Appointment | None) -> str | None:
+    return appointment.status if appointment else None
+
+
+def _ensure_allowed(
+    transition: Transition,
+    action: str,
     booking: Booking,
-    event: str,
-    data: dict[str, object],
-    *,
-    actor_id: uuid.UUID,
-    meta: RequestMeta,
+    appointment: Appointment | None,
+    now: datetime,
 ) -> None:
-    """One timeline entry and the matching audit row, in the caller's transaction."""
-    session.add(
-        OrderEvent(order_id=booking.id, event_type=event, event_data=data, actor_user_id=actor_id)
+    allowed = booking.status in transition.booking_from and (
+        transition.for_sales
+        if appointment is None
+        else appointment.status in transition.appointment_from
     )
-    await session.flush()
-    await audit.record(
-        session,
-        action=event,
-        success=True,
-        actor_id=actor_id,
-        resource=f"booking:{booking.id}",
-        details=data,
-        meta=meta,
-    )
+    if not allowed:
+        raise InvalidTransitionError(
+            f"A {booking.status} booking cannot be moved by {action.replace('_', ' ')}.",
+            status=booking.status,
+        )
+    if transition.after_start and appointment and now < appointment.appointment_date:
+        raise InvalidTransitionError("A no-show can only be recorded after the start.")
+
+
+def _check_cutoff(
+    appointment: Appointment,
+    settings: BusinessSettings,
+    now: datetime,
+    may_override: bool,
+    reason: str | None,
+) -> bool:
+    """True if the cutoff had passed and was overridden; raises if it cannot be."""
+    cutoff = appointment.appointment_date - timedelta(minutes=settings.cancellation_cutoff_minutes)
+    if now <= cutoff:
+        return False
+    if not (may_override and reason):
+        raise PastCutoffError(
+            "The cancellation cutoff has passed; staff may override it with a reason.",
+            cutoff=cutoff.isoformat(),
+        )
+    return True
+
+
+def _published(booking: Booking, actor_id: uuid.UUID) -> dict[str, object]:
+    """What subscribers (the rewards layer) get: ids and amounts, no personal data."""
+    return {
+        "booking_id": booking.id,
+        "customer_id": booking.customer_id,
+        "status": booking.status,
+        "total": booking.total,
+        "currency": booking.currency,
+        "actor_id": actor_id,
+    }

@@ -11,7 +11,6 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, status
-from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,7 +38,7 @@ from frontdesk.business.scheduling import service as services
 from frontdesk.business.scheduling.models import Appointment
 from frontdesk.business.settings import service as business_settings
 from frontdesk.core import clock, idempotency
-from frontdesk.core.deps import DbSession, persist_on_failure
+from frontdesk.core.deps import DbSession
 from frontdesk.core.errors import NotFoundError, ValidationFailedError
 from frontdesk.core.request_context import Meta, RequestMeta
 from frontdesk.security.auth.deps import CurrentPrincipal, Principal
@@ -67,7 +66,7 @@ async def _customer_for(
     return customer
 
 
-async def _read(session: AsyncSession, booking: Booking) -> BookingRead:
+async def read_booking(session: AsyncSession, booking: Booking) -> BookingRead:
     appointment = (
         await session.get(Appointment, booking.appointment_id) if booking.appointment_id else None
     )
@@ -122,29 +121,15 @@ async def create_booking(
     meta: Meta,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Any:
-    key = idempotency.valid_key(idempotency_key)
-    claimed: idempotency.Claim | None = None
-    if key is not None:
-        outcome = await idempotency.claim(
-            request.app.state.sessionmaker,
-            owner=str(principal.user_id),
-            key=key,
-            method="POST",
-            path=request.url.path,
-            request_fingerprint=idempotency.fingerprint(
-                "POST", request.url.path, body.model_dump(mode="json")
-            ),
-        )
-        if isinstance(outcome, idempotency.Replay):
-            return JSONResponse(
-                outcome.body, status_code=outcome.status, headers={"Idempotent-Replayed": "true"}
-            )
-        claimed = outcome
-        persist_on_failure(session, claimed.release)
-    booked = await _place(body, request, principal, session, meta)
-    if claimed is not None:
-        await claimed.complete(session, status.HTTP_201_CREATED, booked.model_dump(mode="json"))
-    return booked
+    return await idempotency.respond_once(
+        request,
+        session,
+        owner=str(principal.user_id),
+        raw_key=idempotency_key,
+        body=body,
+        status_code=status.HTTP_201_CREATED,
+        work=lambda: _place(body, request, principal, session, meta),
+    )
 
 
 async def _place(
@@ -178,7 +163,7 @@ async def _place(
         actor_id=principal.user_id,
         meta=meta,
     )
-    return await _read(session, booking)
+    return await read_booking(session, booking)
 
 
 async def _ensure_owner(session: AsyncSession, principal: Principal, booking: Booking) -> None:
@@ -203,7 +188,9 @@ async def _visible_booking(
 async def get_booking(
     booking_id: uuid.UUID, request: Request, principal: CurrentPrincipal, session: DbSession
 ) -> BookingRead:
-    return await _read(session, await _visible_booking(request, session, principal, booking_id))
+    return await read_booking(
+        session, await _visible_booking(request, session, principal, booking_id)
+    )
 
 
 @router.get("/{booking_id}/events", summary="A booking's timeline, oldest first")
@@ -242,7 +229,7 @@ async def _move(
         actor_id=principal.user_id,
         meta=meta,
     )
-    return await _read(session, booking)
+    return await read_booking(session, booking)
 
 
 def _staff_transition(action: str, path: str, summary: str) -> None:
@@ -307,4 +294,4 @@ async def reschedule_booking(
         actor_id=principal.user_id,
         meta=meta,
     )
-    return await _read(session, booking)
+    return await read_booking(session, booking)

@@ -25,6 +25,7 @@ class BookingItemRead(ResponseModel):
     id: uuid.UUID
     kind: str
     service_id: uuid.UUID | None
+    product_id: uuid.UUID | None
     description: str
     quantity: int
     unit_price: MoneyAmount
@@ -72,3 +73,19 @@ class RescheduleRequest(RequestModel):
         default=None, description="Another staff member; the same one when left out"
     )
     reason: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+
+
+MAX_LINE_QUANTITY = 1000
+
+
+class ProductLineCreate(RequestModel):
+    product_id: uuid.UUID
+    quantity: int = Field(default=1, ge=1, le=MAX_LINE_QUANTITY)
+
+
+class SaleCreate(RequestModel):
+    """A product-only sale, for a customer or a walk-in (no ``customer_id``)."""
+
+    customer_id: uuid.UUID | None = None
+    items: list[ProductLineCreate] = Field(min_length=1, max_length=50)
+    notes: Annotated[str, Field(max_length=2000)] | None = None
