@@ -87,3 +87,29 @@ async def test_changing_settings_needs_the_permission(
     assert denied.json()["permission"] == "settings:manage"
     assert (await client.patch(URL, json={"horizon_days": 30})).status_code == 401
     assert (await client.get(URL)).json()["horizon_days"] == 90
+
+
+async def test_the_name_and_address_printed_on_receipts(
+    client: httpx.AsyncClient, admin: Caller
+) -> None:
+    assert (await client.get(URL)).json()["business_name"] == "frontdesk"
+    named = await client.patch(
+        URL,
+        headers=admin.headers,
+        json={"business_name": "Salon Ada", "business_address": "1 Rue de Rivoli\n75001 Paris"},
+    )
+    assert named.status_code == 200, named.text
+    assert (named.json()["business_name"], named.json()["business_address"]) == (
+        "Salon Ada",
+        "1 Rue de Rivoli\n75001 Paris",
+    )
+    cleared = await client.patch(
+        URL, headers=admin.headers, json={"business_address": None, "business_name": None}
+    )
+    assert (cleared.json()["business_name"], cleared.json()["business_address"]) == (
+        "Salon Ada",
+        None,
+    )
+    assert (
+        await client.patch(URL, headers=admin.headers, json={"business_name": ""})
+    ).status_code == 422

@@ -33,6 +33,9 @@ class BusinessSettings(CreatedAt, Base):
     )
 
     id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=SETTINGS_ROW_ID)
+    # Printed on receipts: the trading name and the address lines under it.
+    business_name: Mapped[str] = mapped_column(String(200), server_default="frontdesk")
+    business_address: Mapped[str | None] = mapped_column(String(500))
     time_zone: Mapped[str] = mapped_column(String(64))
     currency: Mapped[str] = mapped_column(String(3))
     slot_step_minutes: Mapped[int] = mapped_column(Integer)

@@ -31,6 +31,8 @@ CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217
 
 
 class BusinessSettingsRead(ResponseModel):
+    business_name: str
+    business_address: str | None
     time_zone: str
     currency: str
     slot_step_minutes: int
@@ -44,8 +46,12 @@ class BusinessSettingsRead(ResponseModel):
 
 
 class BusinessSettingsUpdate(PartialUpdate):
-    """Only the fields sent change; a null never clears a setting."""
+    """Only the fields sent change; a null clears only ``business_address``."""
 
+    CLEARABLE = frozenset({"business_address"})
+
+    business_name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    business_address: Annotated[str, Field(min_length=1, max_length=500)] | None = None
     time_zone: TimeZoneName | None = None
     currency: CurrencyCode | None = None
     slot_step_minutes: int | None = Field(default=None, ge=5, le=240)
