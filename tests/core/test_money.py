@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from frontdesk.core.money import MAX_MONEY, MONEY_QUANTUM, to_money
+from frontdesk.core.money import (
+    MAX_MONEY,
+    MONEY_QUANTUM,
+    currency_exponent,
+    format_amount,
+    to_money,
+)
 
 
 def test_floats_are_refused() -> None:
@@ -39,3 +45,25 @@ def test_every_representable_amount_survives_exactly(amount: Decimal) -> None:
     assert to_money(amount) == amount
     assert to_money(str(amount)) == amount
     assert to_money(amount).as_tuple().exponent == MONEY_QUANTUM.as_tuple().exponent
+
+
+@pytest.mark.parametrize(
+    ("value", "currency", "shown"),
+    [
+        ("12.5", "EUR", "12.50"),
+        ("1200", "JPY", "1200"),
+        ("0.125", "BHD", "0.125"),
+        ("-3.1", "USD", "-3.10"),
+        ("7.25", "XYZ", "7.25"),  # unknown: its own digits, nothing invented
+    ],
+)
+def test_amounts_are_shown_with_the_currencys_decimals(
+    value: str, currency: str, shown: str
+) -> None:
+    assert format_amount(Decimal(value), currency) == shown
+
+
+def test_currency_exponents_are_iso_4217() -> None:
+    assert [currency_exponent(code) for code in ("EUR", "JPY", "KWD")] == [2, 0, 3]
+    with pytest.raises(KeyError):
+        currency_exponent("EURO")
