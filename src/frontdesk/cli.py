@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 import frontdesk.catalog  # noqa: F401  (every table and permission, for the commands below)
+from frontdesk.business.inventory.cli import inventory_app
 from frontdesk.core.config import Settings, get_settings
 from frontdesk.core.db import create_engine, create_sessionmaker, is_sqlite, transaction
 from frontdesk.core.errors import AppError
@@ -35,6 +36,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(rbac_app, name="rbac")
+app.add_typer(inventory_app, name="inventory")
 
 
 def _settings() -> Settings:

@@ -6,6 +6,10 @@ UPDATE (``stock_quantity = stock_quantity + :q WHERE stock_quantity + :q >= 0``)
 PostgreSQL a concurrent seller waits for the row lock and re-checks the condition against
 the committed stock; on SQLite writers are serialized by ``BEGIN IMMEDIATE``. The CHECK
 constraint ``stock_quantity >= 0`` is the backstop either way, mapped to the same 409.
+
+Stock is also capped at :data:`MAX_STOCK`, checked in the same UPDATE: far below the
+32-bit column, so ``stock_quantity + :q`` can never overflow on PostgreSQL (a 500) nor
+grow past what PostgreSQL can store on SQLite (whose integers are 64-bit).
 """
 
 from __future__ import annotations
@@ -27,11 +31,13 @@ from frontdesk.core.errors import (
 
 INSUFFICIENT_STOCK = register_code("insufficient_stock", 409, "Not enough stock")
 PRODUCT_INACTIVE = register_code("product_inactive", 409, "Product is not for sale")
+STOCK_LIMIT = register_code("stock_limit", 409, "Stock would exceed the limit")
 
 # The sign each action's quantity must have; an adjustment goes either way.
 INCREASES = frozenset({"restock", "return"})
 DECREASES = frozenset({"sale", "damage"})
 MAX_MOVE = 1_000_000  # units in one movement: far above any shelf, far below the column
+MAX_STOCK = 1_000_000_000  # units on hand; MAX_STOCK + MAX_MOVE still fits a 32-bit int
 
 
 class InsufficientStockError(ConflictError):
@@ -43,6 +49,10 @@ class InsufficientStockError(ConflictError):
 
 class ProductInactiveError(ConflictError):
     error = PRODUCT_INACTIVE
+
+
+class StockLimitError(ConflictError):
+    error = STOCK_LIMIT
 
 
 register_constraint("ck_products_stock_non_negative", InsufficientStockError)
@@ -72,10 +82,13 @@ async def move_stock(
     """Move ``quantity`` (signed) units of a product and log it; returns the log row.
 
     A sale needs an active product. Raises :class:`InsufficientStockError` (409) when the
-    stock would go below zero, :class:`NotFoundError` for an unknown product.
+    stock would go below zero, :class:`StockLimitError` (409) above :data:`MAX_STOCK`,
+    :class:`NotFoundError` for an unknown product.
     """
     check_quantity(action, quantity)
     conditions = [Product.id == product_id, Product.stock_quantity + quantity >= 0]
+    if quantity > 0:
+        conditions.append(Product.stock_quantity + quantity <= MAX_STOCK)
     if action == "sale":
         conditions.append(Product.is_active.is_(True))
     moved = await session.execute(
@@ -115,6 +128,11 @@ async def _refuse(session: AsyncSession, product_id: uuid.UUID, action: str, qua
     stock, active = row
     if action == "sale" and not active:
         raise ProductInactiveError("The product is deactivated and cannot be sold.")
+    if quantity > 0:
+        raise StockLimitError(
+            f"{stock} in stock; {quantity:+d} would pass the limit of {MAX_STOCK}.",
+            available=stock,
+        )
     raise InsufficientStockError(
         f"Only {stock} in stock; cannot move {quantity:+d}.", available=stock
     )
