@@ -14,8 +14,10 @@ from frontdesk import __version__
 from frontdesk.business.customers import service as customers_service
 from frontdesk.business.customers.me_router import router as own_customers_router
 from frontdesk.business.customers.router import router as customers_router
+from frontdesk.business.inventory.router import router as products_router
 from frontdesk.business.orders.router import router as bookings_router
 from frontdesk.business.orders.sales_router import router as sales_router
+from frontdesk.business.payments.router import router as payments_router
 from frontdesk.business.scheduling.router import router as services_router
 from frontdesk.business.settings.router import router as business_settings_router
 from frontdesk.core import health
@@ -55,7 +57,9 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     customers_router,
     own_customers_router,
     bookings_router,
+    payments_router,
     sales_router,
+    products_router,
 )
 
 

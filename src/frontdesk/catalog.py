@@ -10,8 +10,12 @@ from frontdesk.business.customers import models as customers
 from frontdesk.business.customers import permissions as _customers_permissions
 from frontdesk.business.inventory import models as inventory
 from frontdesk.business.inventory import permissions as _inventory_permissions
+from frontdesk.business.inventory import service as _inventory_service
+from frontdesk.business.inventory import stock as _inventory_stock
 from frontdesk.business.orders import models as orders
 from frontdesk.business.orders import permissions as _orders_permissions
+from frontdesk.business.payments import models as payments
+from frontdesk.business.payments import permissions as _payments_permissions
 from frontdesk.business.scheduling import models as scheduling
 from frontdesk.business.scheduling import overlap as _scheduling_overlap
 from frontdesk.business.scheduling import permissions as _scheduling_permissions
@@ -39,6 +43,7 @@ DOMAIN_MODULES = (
     business_settings,
     inventory,
     orders,
+    payments,
     loyalty,
     marketing,
     idempotency,
@@ -47,7 +52,7 @@ DOMAIN_MODULES = (
 metadata = Base.metadata
 
 # Modules that map database constraints to problems (imported for that effect).
-CONSTRAINT_MODULES = (_scheduling_overlap,)
+CONSTRAINT_MODULES = (_scheduling_overlap, _inventory_service, _inventory_stock)
 
 PERMISSION_MODULES = (
     _auth_permissions,
@@ -57,6 +62,7 @@ PERMISSION_MODULES = (
     _scheduling_permissions,
     _inventory_permissions,
     _orders_permissions,
+    _payments_permissions,
     _loyalty_permissions,
     _marketing_permissions,
 )

@@ -32,6 +32,12 @@ class EventBus:
         if handler not in self._handlers[name]:
             self._handlers[name].append(handler)
 
+    def unsubscribe(self, name: str, handler: Handler) -> None:
+        """Remove one handler (tests that listen for a while); unknown ones are ignored."""
+        handlers = self._handlers.get(name, [])
+        if handler in handlers:
+            handlers.remove(handler)
+
     def clear(self) -> None:
         self._handlers.clear()
 

@@ -92,6 +92,15 @@ class KeyInFlightError(AppError):
     error = KEY_IN_FLIGHT
 
 
+KEY_REQUIRED = register_code(
+    "idempotency_key_required", 428, "This request needs an Idempotency-Key header"
+)
+
+
+class KeyRequiredError(AppError):
+    error = KEY_REQUIRED
+
+
 def fingerprint(method: str, path: str, body: Any) -> str:
     """SHA-256 of the request as understood: method, path and the validated body in
     canonical JSON (so key order and whitespace never make two requests differ)."""
@@ -109,6 +118,18 @@ def valid_key(raw: str | None) -> str | None:
             message="1 to 255 printable ASCII characters, no spaces",
         )
     return raw
+
+
+def required_key(raw: str | None) -> str:
+    """:func:`valid_key` for endpoints that move money: without a key a client's retry
+    could charge twice, so a missing key is refused (428 Precondition Required)."""
+    key = valid_key(raw)
+    if key is None:
+        raise KeyRequiredError(
+            f"Send an {IDEMPOTENCY_HEADER} header (a unique value per intended operation) "
+            "so that a retry can never move money twice."
+        )
+    return key
 
 
 @dataclass(frozen=True)
