@@ -11,13 +11,14 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, status
+from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.business.customers.models import Customer
 from frontdesk.business.customers.ownership import get_owned_customer
 from frontdesk.business.orders import booking as placing
-from frontdesk.business.orders import lifecycle, reschedule
+from frontdesk.business.orders import lifecycle, receipt, reschedule
 from frontdesk.business.orders.models import Booking, BookingItem, OrderEvent
 from frontdesk.business.orders.permissions import (
     BOOKINGS_CREATE,
@@ -34,6 +35,7 @@ from frontdesk.business.orders.schemas import (
     OrderEventRead,
     RescheduleRequest,
 )
+from frontdesk.business.payments import ledger
 from frontdesk.business.scheduling import service as services
 from frontdesk.business.scheduling.models import Appointment
 from frontdesk.business.settings import service as business_settings
@@ -73,6 +75,7 @@ async def read_booking(session: AsyncSession, booking: Booking) -> BookingRead:
     items = await session.scalars(
         select(BookingItem).where(BookingItem.booking_id == booking.id).order_by(BookingItem.id)
     )
+    money = ledger.summary_of(booking, await ledger.totals(session, booking.id))
     return BookingRead(
         id=booking.id,
         customer_id=booking.customer_id,
@@ -94,6 +97,9 @@ async def read_booking(session: AsyncSession, booking: Booking) -> BookingRead:
         if appointment
         else None,
         items=[BookingItemRead.model_validate(item) for item in items],
+        amount_paid=money.paid,
+        amount_refunded=money.refunded,
+        balance_due=money.balance_due,
     )
 
 
@@ -202,6 +208,43 @@ async def booking_events(
         select(OrderEvent).where(OrderEvent.order_id == booking.id).order_by(OrderEvent.id)
     )
     return [OrderEventRead.model_validate(event) for event in events]
+
+
+@router.get(
+    "/{booking_id}/receipt",
+    response_class=HTMLResponse,
+    summary="A printable receipt (HTML)",
+    responses={200: {"content": {"text/html": {}}}},
+)
+async def booking_receipt(
+    booking_id: uuid.UUID, request: Request, principal: CurrentPrincipal, session: DbSession
+) -> HTMLResponse:
+    booking = await _visible_booking(request, session, principal, booking_id)
+    customer = await session.get(Customer, booking.customer_id) if booking.customer_id else None
+    items = await session.scalars(
+        select(BookingItem).where(BookingItem.booking_id == booking.id).order_by(BookingItem.id)
+    )
+    money = await ledger.booking_payments(session, booking)
+    page = receipt.render(
+        receipt.Receipt(
+            settings=await business_settings.get(session),
+            booking=booking,
+            customer_name=customer.name if customer else None,
+            items=list(items),
+            payments=[
+                receipt.PaymentLine(
+                    label="refund" if row.kind == "refund" else f"{row.method}, {row.status}",
+                    at=row.created_at,
+                    amount=-row.amount if row.kind == "refund" else row.amount,
+                )
+                for row in money.transactions
+                if row.kind == "refund" or row.status == "captured"
+            ],
+            balance_due=money.summary.balance_due,
+        )
+    )
+    # A receipt names the customer: never kept by shared caches.
+    return HTMLResponse(page, headers={"Cache-Control": "private, no-store"})
 
 
 # --- lifecycle -------------------------------------------------------------------------

@@ -53,6 +53,9 @@ class BookingRead(ResponseModel):
     booking_date: datetime
     appointment: AppointmentRead | None
     items: list[BookingItemRead]
+    amount_paid: MoneyAmount = Field(description="Captured payments, before refunds")
+    amount_refunded: MoneyAmount
+    balance_due: MoneyAmount = Field(description="total - (paid - refunded)")
 
 
 class OrderEventRead(ResponseModel):
