@@ -1,4 +1,4 @@
-"""Bookings (the customer's order), their lines, payments and timeline."""
+"""Bookings (the customer's order), their lines and timeline (payments: ``business/payments``)."""
 
 from __future__ import annotations
 

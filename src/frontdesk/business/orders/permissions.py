@@ -1,4 +1,4 @@
-"""Permissions owned by bookings and payments."""
+"""Permissions owned by bookings."""
 
 from frontdesk.core.permissions import declare
 
