@@ -37,6 +37,7 @@ class PaymentTransaction(UUIDPrimaryKey, Timestamps, Base):
             "(kind = 'refund') = (refund_of_id IS NOT NULL)", name="refund_has_original"
         ),
         Index(None, "booking_id", "created_at"),
+        Index(None, "created_at", "id"),  # the accountant's export walks this order
     )
 
     booking_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bookings.id"))
