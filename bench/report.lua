@@ -28,6 +28,38 @@ end
 local random_order = os.getenv("BENCH_WRK_ORDER") == "random"
 local count_statuses = os.getenv("BENCH_WRK_COUNT_STATUSES") == "1"
 
+-- Whole requests (the file BENCH_WRK_REQUESTS_FILE, one per line: method, path, keyed
+-- ("1"/"0") and body, separated by tabs) are sent in turn, e.g. a checkout's product line
+-- and then its payment. Requests come in groups of BENCH_WRK_GROUP that belong together;
+-- each thread starts on a group, half the list away from the other.
+local specs = {}
+local requests_file = os.getenv("BENCH_WRK_REQUESTS_FILE")
+if requests_file and requests_file ~= "" then
+  for line in io.lines(requests_file) do
+    if line ~= "" then
+      local spec_method, spec_path, keyed, spec_body =
+        line:match("^([^\t]+)\t([^\t]+)\t([01])\t(.*)$")
+      if not spec_method then
+        error("malformed line in " .. requests_file .. ": " .. line)
+      end
+      specs[#specs + 1] =
+        {method = spec_method, path = spec_path, keyed = keyed == "1", body = spec_body}
+    end
+  end
+end
+local group = tonumber(os.getenv("BENCH_WRK_GROUP") or "") or 1
+-- A keyed request carries this header with a value no other request of any run has: the
+-- run's id (new for every wrk run, so the warm-up's keys are not replayed in the measured
+-- run), the thread and a per-thread counter.
+local key_header = os.getenv("BENCH_WRK_KEY_HEADER") or "Idempotency-Key"
+local run_id = os.getenv("BENCH_WRK_RUN_ID") or tostring(os.time())
+-- With counted statuses: how many response bodies contain this plain string (e.g. which of
+-- a checkout's 201s were payments, or that every 409 names the expected problem).
+local marker = os.getenv("BENCH_WRK_MARKER")
+if marker == "" then
+  marker = nil
+end
+
 -- setup() runs in the main state, once per thread before it starts: it numbers the threads
 -- (thread_number lands in that thread's own state) and keeps them, so that done(), also in
 -- the main state, can collect what each thread counted.
@@ -37,7 +69,47 @@ setup = function(thread)
   threads[#threads + 1] = thread
 end
 
-if #bodies > 0 then
+if #specs > 0 then
+  local formatted = {} -- unkeyed requests, formatted once per thread
+  local next_spec = 1
+  local keys_made = 0
+  -- wrk calls request() once on the first thread's state before that thread runs, to check
+  -- that the request parses, and never sends what it got. Sent, that first request would
+  -- be missing from its group (a checkout's payment without its line): on that thread the
+  -- first call does not advance.
+  local verifying = false
+  init = function(args)
+    for i, spec in ipairs(specs) do
+      if not spec.keyed then
+        formatted[i] = wrk.format(spec.method, spec.path, nil, spec.body)
+      end
+    end
+    local groups = math.floor(#specs / group)
+    next_spec = (thread_number or 0) * math.floor(groups / 2) * group % #specs + 1
+    verifying = thread_number == 0
+  end
+
+  request = function()
+    local i = next_spec
+    if verifying then
+      verifying = false
+    else
+      next_spec = next_spec % #specs + 1
+    end
+    if formatted[i] then
+      return formatted[i]
+    end
+    -- A keyed request is formatted each time, with the -H headers and its own key.
+    local spec = specs[i]
+    keys_made = keys_made + 1
+    local headers = {}
+    for name, value in pairs(wrk.headers) do
+      headers[name] = value
+    end
+    headers[key_header] = string.format("bench-%s-%d-%d", run_id, thread_number or 0, keys_made)
+    return wrk.format(spec.method, spec.path, headers, spec.body)
+  end
+elseif #bodies > 0 then
   local requests = {}
   local next_request = 1
   init = function(args)
@@ -68,8 +140,12 @@ end
 -- A global, so that done() can read each thread's copy with thread:get().
 if count_statuses then
   statuses = {}
+  marked = 0
   response = function(status, headers, response_body)
     statuses[status] = (statuses[status] or 0) + 1
+    if marker and response_body and string.find(response_body, marker, 1, true) then
+      marked = marked + 1
+    end
   end
 end
 
@@ -78,16 +154,18 @@ local function statuses_json()
     return ""
   end
   local totals = {}
+  local marked_total = 0
   for _, thread in ipairs(threads) do
     for status, count in pairs(thread:get("statuses") or {}) do
       totals[status] = (totals[status] or 0) + count
     end
+    marked_total = marked_total + (thread:get("marked") or 0)
   end
   local parts = {}
   for status, count in pairs(totals) do
     parts[#parts + 1] = string.format("\"%d\": %d", status, count)
   end
-  return ", \"statuses\": {" .. table.concat(parts, ", ") .. "}"
+  return ", \"statuses\": {" .. table.concat(parts, ", ") .. "}, \"marked\": " .. marked_total
 end
 
 -- The result: after the run wrk calls done(), which prints one machine-readable line so the

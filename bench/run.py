@@ -23,7 +23,15 @@ import servers
 from common import BenchError, ScenarioFailedError, say
 from database import BenchDatabase
 from loadgen import CONNECTIONS, THREADS, LoadResult, Runs, run_wrk, wrk_binary
-from scenarios import BENCH_USER, LOGIN_USERS, REFERENCES, SCENARIOS, BenchContext, Scenario
+from scenarios import (
+    BENCH_USER,
+    LOGIN_USERS,
+    REFERENCES,
+    SCENARIOS,
+    BenchContext,
+    Prepared,
+    Scenario,
+)
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -185,7 +193,9 @@ def measure(
     if config.warmup_s:
         say(f"{scenario.name}: warming up for {config.warmup_s} s")
         warmup = run_wrk(load, config.warmup_s)
-    say(f"{scenario.name}: measuring {scenario.method} {prepared.path} for {config.duration_s} s")
+    if scenario.before_measured is not None:
+        scenario.before_measured(context, warmup, config.duration_s)
+    say(f"{scenario.name}: measuring {_described(scenario, prepared)} for {config.duration_s} s")
     result = run_wrk(load, config.duration_s)
     # Scenarios with expected_statuses get the stricter status_problems instead.
     if (result.non_2xx or result.socket_errors) and not scenario.expected_statuses:
@@ -194,6 +204,14 @@ def measure(
             f"{result.socket_errors} socket errors out of {result.requests} requests"
         )
     return Runs(warmup, result)
+
+
+def _described(scenario: Scenario, prepared: Prepared) -> str:
+    if not prepared.requests:
+        return f"{scenario.method} {prepared.path}"
+    shown = prepared.requests[: scenario.group]
+    steps = " + ".join(f"{request.method} {request.path}" for request in shown)
+    return f"{len(prepared.requests)} requests in turn ({steps}, ...)"
 
 
 def status_problems(scenario: Scenario, runs: Runs) -> list[str]:

@@ -5,16 +5,20 @@ from __future__ import annotations
 import json
 import secrets
 import subprocess
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
 
+import commerce
 import scheduling
+from commerce import Api, Product
 from common import BenchError, ScenarioFailedError, say
-from loadgen import CONNECTIONS, Load, LoadResult, Runs
+from loadgen import CONNECTIONS, THREADS, Load, LoadResult, Request, Runs
 from scheduling import Interval, Team
 
 
@@ -35,6 +39,9 @@ class Prepared:
     headers: Mapping[str, str] = field(default_factory=dict)  # added to the scenario's own
     path: str | None = None  # instead of the scenario's path (a query naming a made row)
     bodies: tuple[str, ...] = ()  # instead of the scenario's bodies (ids it created)
+    # Whole requests sent in turn instead of bodies, when their paths differ (a checkout's
+    # line and payment, on the bookings the hook opened).
+    requests: tuple[Request, ...] = ()
 
 
 # A setup hook runs once before the warm-up and returns extra request headers
@@ -45,6 +52,10 @@ SetupHook = Callable[[BenchContext], Mapping[str, str] | Prepared]
 # fields for the scenario's result line, and raises ScenarioFailedError when the run broke a
 # rule the scenario must keep.
 CheckHook = Callable[[BenchContext, Runs, Mapping[str, LoadResult]], Mapping[str, object]]
+# A before-measured hook runs between the warm-up (its result, None when skipped) and the
+# measured run, whose duration in seconds it gets: to size what the measured run consumes
+# (sell_contended's stock) from how fast the warm-up went.
+BeforeMeasuredHook = Callable[[BenchContext, LoadResult | None, int], None]
 
 REFERENCE = "reference"  # the one-read reference, the default yardstick
 REFERENCE_VERIFY = "reference_verify"  # the Argon2id-verify-only reference
@@ -69,6 +80,13 @@ class Scenario:
     expected_statuses: frozenset[int] = frozenset()
     check: CheckHook | None = None
     needs: tuple[str, ...] = ()  # scenarios measured before this one whose results `check` reads
+    before_measured: BeforeMeasuredHook | None = None
+    # With requests from the setup hook: how many belong together (a checkout's 2); each
+    # wrk thread starts on such a group.
+    group: int = 1
+    # With expected_statuses: count the responses whose body contains this string
+    # (LoadResult.marked), e.g. which 201s were payments.
+    marker: str | None = None
 
     @property
     def request_bodies(self) -> tuple[str, ...]:
@@ -86,6 +104,7 @@ class Scenario:
             headers={**self.headers, **made.headers},
             path=made.path or self.path,
             bodies=made.bodies or self.request_bodies,
+            requests=made.requests,
         )
 
     def load(self, base_url: str, prepared: Prepared) -> Load:
@@ -97,6 +116,9 @@ class Scenario:
             random_order=self.random_order,
             connections=self.connections,
             count_statuses=bool(self.expected_statuses),
+            requests=prepared.requests,
+            group=self.group,
+            marker=self.marker,
         )
 
 
@@ -137,8 +159,27 @@ BOOKING_CONNECTIONS = 64
 BOOKING_DAYS = 112
 BOOKING_FIRST_DAY = timedelta(days=2)  # past the minimum notice whatever the hour
 CHECKED_WINDOW = timedelta(days=7)  # the grid's first and last days checked against the API
+# checkout: open sales cycled over in turn, each thread on its own half. Each opens with an
+# unpaid line of CHECKOUT_OPENING_UNITS, which keeps every payment within the balance due
+# whatever order wrk's connections deliver a checkout's two requests in (see README).
+CHECKOUT_SALES = 256
+CHECKOUT_OPENING_UNITS = 10
+CHECKOUT_PRICE = "12.50"
+CHECKOUT_STOCK = 1_000_000  # the most one movement may bring in; never runs out here
+# sell_contended: 64 connections selling one product, as book_contended books.
+SELL_CONNECTIONS = 64
+SELL_PRICE = "5.00"
+SELL_WARMUP_STOCK = 1_000_000
+SELL_OUT_SHARE = 0.5  # the measured run's stock lasts about this share of it
+# Without a warm-up to pace it: about half a 10 s run on the 2-core machine (~60 sales/s).
+SELL_FALLBACK_STOCK = 300
+SELL_COUNT_REASON = "bench: stock for part of the measured run"
+INSUFFICIENT_STOCK_MARKER = '"code":"insufficient_stock"'
+CAPTURED_MARKER = '"status":"captured"'  # in a payment's 201, never in a booking's
 _teams: dict[tuple[str, str], Team] = {}  # (bench database, team name) -> what was made
 _weeks: dict[str, Interval] = {}  # bench database -> the measured week, fixed once per run
+_checkouts: dict[str, Checkouts] = {}  # bench database -> what the checkout setup made
+_shelves: dict[str, Shelf] = {}  # bench database -> what sell_contended made and counted
 
 
 def _run_setup_command(command: list[str], env: Mapping[str, str], what: str) -> str:
@@ -397,6 +438,183 @@ def _bookings_checked(
     return fields
 
 
+@dataclass(frozen=True)
+class Checkouts:
+    """What the checkout setup made: the product and the open sales checked out on."""
+
+    product: Product
+    bookings: tuple[uuid.UUID, ...]
+
+
+@dataclass(frozen=True)
+class Shelf:
+    """What the sell_contended hooks made: the product, and the count that set its stock
+    for the measured run (None until the hook ran)."""
+
+    api: Api
+    product: Product
+    count: commerce.StockCount | None = None
+
+
+def _admin_api(context: BenchContext) -> tuple[Api, dict[str, str]]:
+    token = _access_token(context)
+    return Api(context.base_url, token), token
+
+
+def _checkout(context: BenchContext) -> Prepared:
+    """A product that never runs out and CHECKOUT_SALES open sales of it, each with an
+    unpaid line of CHECKOUT_OPENING_UNITS; then, in turn on each sale, a checkout: a line
+    of one unit, and a keyed, captured cash payment of exactly that line."""
+    api, token = _admin_api(context)
+    product = commerce.create_product(api, "BENCH-CHECKOUT", CHECKOUT_PRICE, CHECKOUT_STOCK)
+    say(f"opening {CHECKOUT_SALES} sales to check out on")
+    bookings = commerce.open_sales(api, product, CHECKOUT_SALES, CHECKOUT_OPENING_UNITS)
+    _checkouts[context.database_url] = Checkouts(product, tuple(bookings))
+    requests = commerce.checkout_requests(product, bookings)
+    return Prepared(headers=token, requests=tuple(requests))
+
+
+def _checkout_problems(
+    money: commerce.CheckoutLedger, price: Decimal, runs: Runs, in_flight: int
+) -> list[str]:
+    """The money rules of the run: no booking charged beyond its checkouts' lines, one
+    payment per line of exactly its amount, every 201 in the database. wrk stops with
+    requests in flight (committed, unanswered), and a thread may stop between a line and
+    its payment: at most one unpaid line per thread and run."""
+    answered_payments = sum(run.marked for run in runs.all)
+    answered_lines = sum(run.statuses.get(201, 0) - run.marked for run in runs.all)
+    unpaid = money.checkout_lines - money.payments
+    found = []
+    if money.overcharged:
+        found.append(f"{money.overcharged} bookings charged more than their checkouts' lines")
+    if money.repeated_keys or money.other_transactions:
+        found.append(
+            f"{money.repeated_keys} payments sharing a key, {money.other_transactions} "
+            "transactions that are not captured payments"
+        )
+    if money.wrong_totals:
+        found.append(f"{money.wrong_totals} bookings whose total is not the sum of their lines")
+    if money.paid != money.payments * price:
+        found.append(f"{money.payments} payments of {price} add up to {money.paid}")
+    if not 0 <= unpaid <= THREADS * len(runs.all):
+        found.append(f"{money.checkout_lines} checkout lines but {money.payments} payments")
+    if not 0 <= money.payments - answered_payments <= in_flight:
+        found.append(f"{money.payments} payments in the database for {answered_payments} 201s")
+    if not 0 <= money.checkout_lines - answered_lines <= in_flight:
+        found.append(f"{money.checkout_lines} lines in the database for {answered_lines} 201s")
+    return found
+
+
+def _checkouts_checked(
+    context: BenchContext, runs: Runs, earlier: Mapping[str, LoadResult]
+) -> Mapping[str, object]:
+    """Count the measured run's captured payments as checkouts/s; then, in the database
+    (the warm-up checked out too): the stock against its logs and lines, and the money."""
+    made = _checkouts[context.database_url]
+    stock, money = commerce.checkout_ledgers(
+        context.database_url, made.product, made.bookings, CHECKOUT_OPENING_UNITS
+    )
+    measured = runs.measured
+    fields = {
+        "checkouts_per_s": round(measured.marked / measured.duration_s, 1),
+        "checkouts": measured.marked,
+        "lines_added": measured.statuses.get(201, 0) - measured.marked,
+        "open_sales": len(made.bookings),
+        "payments_in_db": money.payments,
+        "unpaid_lines": money.checkout_lines - money.payments,
+        "double_charges": money.overcharged,
+        "stock_matches_logs": stock.stock == stock.logs_sum,
+    }
+    in_flight = CONNECTIONS * len(runs.all)
+    problems = stock.problems() + _checkout_problems(money, made.product.price, runs, in_flight)
+    if measured.marked == 0:
+        problems.append("no checkout was paid")
+    if problems:
+        raise ScenarioFailedError("; ".join(problems), fields)
+    return fields
+
+
+def _selling(context: BenchContext) -> Prepared:
+    """One product with SELL_WARMUP_STOCK (the warm-up never runs out); every request a
+    sale of one unit of it, as the admin, from SELL_CONNECTIONS connections."""
+    api, token = _admin_api(context)
+    product = commerce.create_product(api, "BENCH-SELL", SELL_PRICE, SELL_WARMUP_STOCK)
+    _shelves[context.database_url] = Shelf(api, product)
+    return Prepared(headers=token, bodies=(commerce.sale_body(product),))
+
+
+def _stock_for_the_run(context: BenchContext, warmup: LoadResult | None, duration_s: int) -> None:
+    """Count the stock down to what the warm-up's pace sells in SELL_OUT_SHARE of the
+    measured run, so it runs out part-way through: sales, then refusals. Without a warm-up,
+    SELL_FALLBACK_STOCK."""
+    shelf = _shelves[context.database_url]
+    commerce.settled(context.database_url, shelf.product)  # the warm-up's last sales first
+    stock = SELL_FALLBACK_STOCK
+    if warmup is not None and warmup.duration_s > 0:
+        pace = warmup.statuses.get(201, 0) / warmup.duration_s
+        stock = max(1, round(pace * duration_s * SELL_OUT_SHARE))
+        say(f"sell_contended: the warm-up sold {pace:.1f}/s; counting the stock to {stock}")
+    count = commerce.count_stock_to(shelf.api, shelf.product, stock, SELL_COUNT_REASON)
+    _shelves[context.database_url] = Shelf(shelf.api, shelf.product, count)
+
+
+def _sales_problems(
+    stock: commerce.StockLedger, sales: commerce.SalesAfter, count: commerce.StockCount, runs: Runs
+) -> list[str]:
+    """The stock rules of the run, and every answer matched by the database: each 201 a
+    sale and each sale a 201 (the warm-up's last, in flight when wrk stopped, unanswered)."""
+    measured = runs.measured
+    sold = measured.statuses.get(201, 0)
+    refused = measured.statuses.get(409, 0)
+    warmup_sold = runs.warmup.statuses.get(201, 0) if runs.warmup else 0
+    found = stock.problems()
+    if stock.stock != 0 or refused == 0:
+        found.append(f"the stock did not run out: {stock.stock} left, {refused} refusals")
+    elif sales.sales != sold:
+        # Sold out about half-way: what wrk left in flight at the end could only be refused.
+        found.append(f"{sales.sales} sales in the logs for {sold} 201s")
+    if sales.sales > count.quantity:
+        found.append(f"{sales.sales} sold of {count.quantity} in stock")
+    if measured.marked != refused:
+        found.append(f"{refused - measured.marked} 409s that are not insufficient_stock")
+    if not 0 <= stock.sale_logs - sales.sales - warmup_sold <= SELL_CONNECTIONS:
+        found.append(f"{stock.sale_logs - sales.sales} warm-up sales for {warmup_sold} 201s")
+    if stock.bookings != stock.sale_logs:
+        found.append(f"{stock.sale_logs} sale logs but {stock.bookings} sales")
+    return found
+
+
+def _sales_checked(
+    context: BenchContext, runs: Runs, earlier: Mapping[str, LoadResult]
+) -> Mapping[str, object]:
+    """Sales/s while the stock lasted; then, in the database: no oversell, stock equal to
+    its logs and its lines, and as many sales as 201s."""
+    shelf = _shelves[context.database_url]
+    if shelf.count is None:
+        raise BenchError("sell_contended: the stock was not counted before the measured run")
+    stock, sales = commerce.sale_ledgers(context.database_url, shelf.product, shelf.count.log_id)
+    lasted = (sales.last_at - shelf.count.at).total_seconds() if sales.last_at else 0.0
+    measured = runs.measured
+    warmup_sold = runs.warmup.statuses.get(201, 0) if runs.warmup else 0
+    fields = {
+        "sales_per_s": round(sales.sales / lasted, 1) if lasted > 0 else None,
+        "sold_out_after_s": round(lasted, 2),
+        "sold": measured.statuses.get(201, 0),
+        "refused": measured.statuses.get(409, 0),
+        "stock_for_run": shelf.count.quantity,
+        "sold_in_warmup": warmup_sold,
+        # Sales the warm-up's wrk left in flight: committed, never answered.
+        "sold_unanswered": stock.sale_logs - sales.sales - warmup_sold,
+        "sale_logs": stock.sale_logs,
+        "oversold": max(0, -stock.lowest),
+        "stock_left": stock.stock,
+    }
+    problems = _sales_problems(stock, sales, shelf.count, runs)
+    if problems:
+        raise ScenarioFailedError("; ".join(problems), fields)
+    return fields
+
+
 # Served by bench/reference_app.py and measured first, in this order. Each compares with
 # itself (ratio 1.0); every frontdesk scenario names one of them as its `reference`.
 REFERENCES: list[Scenario] = [
@@ -452,5 +670,29 @@ SCENARIOS: list[Scenario] = [
         connections=BOOKING_CONNECTIONS,
         expected_statuses=frozenset({201, 409}),
         check=_bookings_checked,
+    ),
+    # Each checkout is two requests (a line, then its keyed payment): rps counts both.
+    Scenario(
+        name="checkout",
+        path="/api/v1/bookings",  # the requests name their own paths
+        method="POST",
+        headers=JSON_HEADERS,
+        setup=_checkout,
+        group=2,
+        expected_statuses=frozenset({201}),
+        marker=CAPTURED_MARKER,
+        check=_checkouts_checked,
+    ),
+    Scenario(
+        name="sell_contended",
+        path="/api/v1/sales",
+        method="POST",
+        headers=JSON_HEADERS,
+        setup=_selling,
+        before_measured=_stock_for_the_run,
+        connections=SELL_CONNECTIONS,
+        expected_statuses=frozenset({201, 409}),
+        marker=INSUFFICIENT_STOCK_MARKER,
+        check=_sales_checked,
     ),
 ]
