@@ -77,6 +77,7 @@ async def erase(
 ) -> Customer:
     """Pseudonymize the profile; end the owning account's sessions if this was its last
     profile. Idempotent: erasing an erased profile changes nothing more."""
+    await audit.lock_chain(session)  # the chain before the customer row: one lock order
     customer = await session.get(Customer, customer_id, with_for_update=True)
     if customer is None:
         raise NotFoundError("No such customer.")

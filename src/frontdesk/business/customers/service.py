@@ -94,6 +94,7 @@ async def update_profile(
 ) -> None:
     """Apply ``changes`` and audit them by field name only: the values are personal
     data, and the audit log outlives erasure."""
+    await audit.lock_chain(session)  # before the row lock the flush takes: one lock order
     before = snapshot(customer)
     apply_changes(customer, changes)
     await session.flush()

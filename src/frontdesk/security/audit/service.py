@@ -129,8 +129,13 @@ def sanitize_details(details: Mapping[str, Any] | None) -> dict[str, Any] | None
     return _fit(cleaned)
 
 
-async def _lock_chain(session: AsyncSession) -> None:
-    """Make concurrent appenders take turns until this transaction ends."""
+async def lock_chain(session: AsyncSession) -> None:
+    """Make concurrent appenders take turns until this transaction ends.
+
+    ``record`` takes it anyway; a unit of work that will also lock a customer row takes
+    it first, so every such unit locks in one order (chain, then customer) and two of
+    them cannot deadlock (a payment's points handler locks the customer after the chain).
+    """
     conn = await session.connection()
     if conn.dialect.name == "postgresql":
         await conn.execute(_LOCK)
@@ -186,7 +191,7 @@ async def record(
     """Append one audit row in the caller's transaction (written, not committed)."""
     # The caller's pending changes go first, before the chain lock is taken.
     await session.flush()
-    await _lock_chain(session)
+    await lock_chain(session)
     sequence, prev_hash = await _chain_tail(session)
     values = _link(
         sequence,
