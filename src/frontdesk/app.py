@@ -32,6 +32,8 @@ from frontdesk.core.openapi import install_openapi
 from frontdesk.core.outbox import OutboxDispatcher, sender_from_settings
 from frontdesk.core.ratelimit import limiter_from_settings
 from frontdesk.meta import router as meta_router
+from frontdesk.rewards.loyalty import earning as loyalty_earning
+from frontdesk.rewards.loyalty.router import router as loyalty_router
 from frontdesk.security.audit.router import router as audit_router
 from frontdesk.security.auth import throttle
 from frontdesk.security.auth.admin_router import router as admin_accounts_router
@@ -60,12 +62,14 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     payments_router,
     sales_router,
     products_router,
+    loyalty_router,
 )
 
 
 def _subscribe_event_handlers() -> None:
     """Higher layers react to lower layers' events; subscribing twice is harmless."""
     customers_service.subscribe(bus)
+    loyalty_earning.subscribe(bus)
 
 
 MAX_LOGIN_FAILURES_PER_HOUR = 100  # SECURITY.md 6

@@ -23,6 +23,7 @@ from frontdesk.business.settings import models as business_settings
 from frontdesk.core import idempotency, outbox_models
 from frontdesk.core.db import Base
 from frontdesk.core.permissions import REGISTRY as PERMISSIONS
+from frontdesk.rewards.loyalty import ledger as _loyalty_ledger
 from frontdesk.rewards.loyalty import models as loyalty
 from frontdesk.rewards.loyalty import permissions as _loyalty_permissions
 from frontdesk.rewards.marketing import models as marketing
@@ -52,7 +53,12 @@ DOMAIN_MODULES = (
 metadata = Base.metadata
 
 # Modules that map database constraints to problems (imported for that effect).
-CONSTRAINT_MODULES = (_scheduling_overlap, _inventory_service, _inventory_stock)
+CONSTRAINT_MODULES = (
+    _scheduling_overlap,
+    _inventory_service,
+    _inventory_stock,
+    _loyalty_ledger,
+)
 
 PERMISSION_MODULES = (
     _auth_permissions,

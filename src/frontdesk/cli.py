@@ -113,6 +113,7 @@ async def _run_worker(settings: Settings, *, once: bool, poll_seconds: float) ->
             typer.echo(
                 f"Reminders queued: {report.reminders_queued}; emails sent: {report.emails_sent}."
             )
+            typer.echo(f"Points expired: {report.points_expired}.")
             return
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -1,13 +1,15 @@
 """``frontdesk worker``: the jobs that run beside the API, not inside a request.
 
-Every pass queues the appointment reminders that are due (one transaction) and then
-delivers the outbox: the reminders just queued, retries whose backoff has passed and
-anything an API process left behind. Then it waits ``poll_seconds``, or stops when told.
+Every pass queues the appointment reminders that are due (one transaction), expires
+loyalty points past their age (at most once per ``expiry_every``: points age in
+months, not seconds), and then delivers the outbox: the reminders just queued, retries
+whose backoff has passed and anything an API process left behind. Then it waits
+``poll_seconds``, or stops when told.
 
-On PostgreSQL run as many workers as you like: both jobs claim their rows with
-``SELECT ... FOR UPDATE SKIP LOCKED``, so no email goes twice. SQLite has one writer at a
-time, so one worker per database file is enough and more would only queue on the lock:
-:func:`single_worker_lock` refuses a second one.
+On PostgreSQL run as many workers as you like: the jobs claim their rows with
+``SELECT ... FOR UPDATE SKIP LOCKED``, so no email goes twice and no points expire twice.
+SQLite has one writer at a time, so one worker per database file is enough and more
+would only queue on the lock: :func:`single_worker_lock` refuses a second one.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -26,10 +29,12 @@ from frontdesk.business.scheduling import reminders
 from frontdesk.core import clock
 from frontdesk.core.db import is_sqlite, transaction
 from frontdesk.core.outbox import OutboxDispatcher
+from frontdesk.rewards.loyalty import expiry
 
 log = logging.getLogger("frontdesk.worker")
 
 DEFAULT_POLL_SECONDS = 15.0
+DEFAULT_EXPIRY_EVERY = timedelta(hours=1)
 
 
 class WorkerAlreadyRunningError(RuntimeError):
@@ -40,6 +45,7 @@ class WorkerAlreadyRunningError(RuntimeError):
 class PassReport:
     reminders_queued: int
     emails_sent: int
+    points_expired: int = 0
 
 
 class Worker:
@@ -49,19 +55,45 @@ class Worker:
         outbox: OutboxDispatcher,
         *,
         poll_seconds: float = DEFAULT_POLL_SECONDS,
+        expiry_every: timedelta = DEFAULT_EXPIRY_EVERY,
     ) -> None:
         self._sessionmaker, self._outbox, self._poll_seconds = sessionmaker, outbox, poll_seconds
+        self._expiry_every = expiry_every
+        self._next_expiry: datetime | None = None  # the first pass always runs it
 
     async def run_once(self) -> PassReport:
-        """One pass: every due reminder queued, then every due email delivered."""
+        """One pass: due reminders queued, due points expired, due emails delivered."""
+        queued = await self._queue_reminders()
+        expired = await self._expire_points()
+        return PassReport(
+            reminders_queued=queued,
+            emails_sent=await self._outbox.drain(),
+            points_expired=expired,
+        )
+
+    async def _queue_reminders(self) -> int:
         queued = 0
         while True:
             async with transaction(self._sessionmaker) as session:
                 batch = await reminders.queue_due(session, now=clock.now())
             queued += batch
             if batch < reminders.BATCH_SIZE:
+                return queued
+
+    async def _expire_points(self) -> int:
+        now = clock.now()
+        if self._next_expiry is not None and now < self._next_expiry:
+            return 0
+        expired = 0
+        while True:
+            async with transaction(self._sessionmaker) as session:
+                batch = await expiry.expire_batch(session, now=now)
+            expired += batch.points
+            # Stop on a short batch, or one whose customers were all busy (next pass).
+            if batch.candidates < expiry.BATCH_SIZE or not batch.customers:
                 break
-        return PassReport(reminders_queued=queued, emails_sent=await self._outbox.drain())
+        self._next_expiry = now + self._expiry_every
+        return expired
 
     async def run(self, stop: asyncio.Event) -> None:
         """Pass after pass until ``stop`` is set; a failed pass is logged and retried."""
@@ -72,11 +104,12 @@ class Worker:
             except Exception:
                 log.exception("worker pass failed")
             else:
-                if report.reminders_queued or report.emails_sent:
+                if report.reminders_queued or report.emails_sent or report.points_expired:
                     log.info(
-                        "reminders queued: %d, emails sent: %d",
+                        "reminders queued: %d, emails sent: %d, points expired: %d",
                         report.reminders_queued,
                         report.emails_sent,
+                        report.points_expired,
                     )
             with suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self._poll_seconds)

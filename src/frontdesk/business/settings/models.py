@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, SmallInteger, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontdesk.core import clock
 from frontdesk.core.db import Base, CreatedAt
-from frontdesk.core.types import UTCDateTime
+from frontdesk.core.types import ExactDecimal, UTCDateTime
 
 SETTINGS_ROW_ID = 1
 
@@ -47,6 +48,10 @@ class BusinessSettings(CreatedAt, Base):
         Boolean, default=False, server_default=false()
     )
     reminder_hours_before: Mapped[int] = mapped_column(Integer)
+    # Loyalty earning rules, read by the rewards layer (0 = no points; 0 = never expire).
+    # Bounds are the API's: a CHECK added to an existing SQLite table needs a rebuild.
+    points_per_currency_unit: Mapped[Decimal] = mapped_column(ExactDecimal, server_default="0")
+    points_expiry_months: Mapped[int] = mapped_column(Integer, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=clock.now, onupdate=clock.now, nullable=False
     )

@@ -9,7 +9,7 @@ from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, Field, model_validator
 
-from frontdesk.core.schemas import PartialUpdate, ResponseModel
+from frontdesk.core.schemas import MoneyAmount, PartialUpdate, ResponseModel
 
 MINUTES_PER_DAY = 24 * 60
 MAX_CUTOFF_MINUTES = 30 * MINUTES_PER_DAY
@@ -28,6 +28,13 @@ def _known_zone(name: str) -> str:
 
 TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_known_zone)]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. EUR")]
+# Loyalty earning rules (the rewards layer applies them); bounded here, not by CHECKs.
+MAX_POINTS_PER_UNIT = 1000
+MAX_EXPIRY_MONTHS = 120
+PointsRate = Annotated[
+    MoneyAmount,
+    Field(ge=0, le=MAX_POINTS_PER_UNIT, description="Points per unit of the currency; 0 = off"),
+]
 
 
 class BusinessSettingsRead(ResponseModel):
@@ -42,6 +49,8 @@ class BusinessSettingsRead(ResponseModel):
     reschedule_cutoff_minutes: int
     online_bookings_need_confirmation: bool
     reminder_hours_before: int
+    points_per_currency_unit: PointsRate
+    points_expiry_months: int
     updated_at: datetime
 
 
@@ -61,6 +70,10 @@ class BusinessSettingsUpdate(PartialUpdate):
     reschedule_cutoff_minutes: int | None = Field(default=None, ge=0, le=MAX_CUTOFF_MINUTES)
     online_bookings_need_confirmation: bool | None = None
     reminder_hours_before: int | None = Field(default=None, ge=0, le=7 * 24)
+    points_per_currency_unit: PointsRate | None = None
+    points_expiry_months: int | None = Field(
+        default=None, ge=0, le=MAX_EXPIRY_MONTHS, description="0 = points never expire"
+    )
 
     @model_validator(mode="after")
     def _slot_step_divides_the_day(self) -> BusinessSettingsUpdate:

@@ -7,7 +7,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, true
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontdesk.core.db import Base, CreatedAt, Timestamps, UUIDPrimaryKey, one_of
@@ -27,6 +37,14 @@ class LoyaltyTransaction(UUIDPrimaryKey, CreatedAt, Base):
         CheckConstraint("points <> 0", name="points_non_zero"),
         CheckConstraint("balance_after >= 0", name="balance_after_non_negative"),
         Index(None, "customer_id", "created_at"),
+        # A booking earns once, however often its `booking.paid` event is delivered.
+        Index(
+            "uq_loyalty_transactions_earn_booking_id",
+            "booking_id",
+            unique=True,
+            postgresql_where=text("reason = 'earn'"),
+            sqlite_where=text("reason = 'earn'"),
+        ),
     )
 
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"))
@@ -39,6 +57,10 @@ class LoyaltyTransaction(UUIDPrimaryKey, CreatedAt, Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     actor_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str | None] = mapped_column(String(500))
+    # The money a movement was computed from: for `earn` the net captured amount it was
+    # earned on (a refund's reversal is measured against it), for `reversal` the refund.
+    amount: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    currency: Mapped[str | None] = mapped_column(String(3))
 
 
 class Reward(UUIDPrimaryKey, Timestamps, Base):
