@@ -225,7 +225,7 @@ async def test_without_the_lock_the_unique_sequence_still_refuses_a_fork(
     async def no_lock(_session: AsyncSession) -> None:
         return None
 
-    monkeypatch.setattr(service, "_lock_chain", no_lock)
+    monkeypatch.setattr(service, "lock_chain", no_lock)
     _slow_tail(monkeypatch)
     outcomes = await asyncio.gather(
         *(record_standalone(db, action=f"c.{i}", success=True) for i in range(8)),
