@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from frontdesk.business.inventory.models import InventoryLog, Product
 from frontdesk.business.inventory.stock import move_stock
 from frontdesk.core import clock
-from frontdesk.core.events import DomainEvent, bus
 from tests.business.orders.test_booking import API, _body, _salon, admin, customer_account
+from tests.events import listening
 from tests.security.audit.callers import Caller
 
 __all__ = ["admin"]  # a fixture, imported for pytest to find
@@ -168,18 +168,10 @@ async def test_cancelling_puts_the_products_back_and_closes_the_lines(
     booking = await _booked(client, admin)
     shampoo = await _product(db, "12.25", stock=5)
     await _add(client, admin, booking["id"], shampoo, 3)
-    published: list[DomainEvent] = []
-
-    async def record(_session: AsyncSession, event: DomainEvent) -> None:
-        published.append(event)
-
-    bus.subscribe("booking.cancelled", record)
-    try:
+    with listening("booking.cancelled") as published:
         cancelled = await client.post(
             f"{API}/bookings/{booking['id']}/cancel", headers=admin.headers, json=None
         )
-    finally:
-        bus._handlers["booking.cancelled"].remove(record)
     assert cancelled.status_code == 200, cancelled.text
     assert await _stock(db, shampoo) == (5, 5)
     event = (await _events(client, admin, booking["id"]))[-1]

@@ -7,7 +7,7 @@ any total, currency and status without setting up services and staff.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from frontdesk.business.orders.models import Booking
 from frontdesk.core.clock import FrozenClock
 from frontdesk.core.db import transaction
-from frontdesk.core.events import DomainEvent, bus
+from frontdesk.core.events import DomainEvent
 from tests import factories
+from tests.events import listening
 from tests.security.audit.callers import Caller, signed_in
 
 NewBooking = Callable[..., Awaitable[uuid.UUID]]
@@ -60,17 +61,7 @@ def new_booking(db: async_sessionmaker[AsyncSession], admin: Caller) -> NewBooki
 
 
 @pytest.fixture
-async def published() -> AsyncIterator[list[DomainEvent]]:
+def published() -> Iterator[list[DomainEvent]]:
     """Every ``booking.paid`` and ``payment.refunded`` published during the test."""
-    seen: list[DomainEvent] = []
-
-    async def record(session: AsyncSession, event: DomainEvent) -> None:
-        seen.append(event)
-
-    for name in ("booking.paid", "payment.refunded"):
-        bus.subscribe(name, record)
-    try:
+    with listening("booking.paid", "payment.refunded") as seen:
         yield seen
-    finally:
-        for name in ("booking.paid", "payment.refunded"):
-            bus.unsubscribe(name, record)

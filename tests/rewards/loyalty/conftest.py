@@ -9,7 +9,7 @@ payments API, so points are earned and reversed by the real ``booking.paid`` and
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -26,10 +26,11 @@ from frontdesk.business.settings.models import BusinessSettings
 from frontdesk.core import clock as core_clock
 from frontdesk.core.clock import FrozenClock
 from frontdesk.core.db import transaction
-from frontdesk.core.events import DomainEvent, bus
+from frontdesk.core.events import DomainEvent
 from frontdesk.rewards.loyalty.ledger import move_points
 from frontdesk.rewards.loyalty.models import LoyaltyTransaction
 from tests import factories
+from tests.events import listening
 from tests.security.audit.callers import Caller, signed_in
 
 API = "/api/v1"
@@ -131,17 +132,7 @@ async def points_of(
 
 
 @pytest.fixture
-async def published() -> AsyncIterator[list[DomainEvent]]:
+def published() -> Iterator[list[DomainEvent]]:
     """Every ``booking.paid`` and ``payment.refunded`` published during the test."""
-    seen: list[DomainEvent] = []
-
-    async def record(session: AsyncSession, event: DomainEvent) -> None:
-        seen.append(event)
-
-    for name in ("booking.paid", "payment.refunded"):
-        bus.subscribe(name, record)
-    try:
+    with listening("booking.paid", "payment.refunded") as seen:
         yield seen
-    finally:
-        for name in ("booking.paid", "payment.refunded"):
-            bus.unsubscribe(name, record)
