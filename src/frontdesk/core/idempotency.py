@@ -17,9 +17,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import (
@@ -255,3 +255,22 @@ async def respond_once(
     result = await work()
     await outcome.complete(session, status_code, result.model_dump(mode="json"))
     return result
+
+
+# The header as a route parameter: optional, or required by the handler (money moves).
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias=IDEMPOTENCY_HEADER,
+        max_length=255,
+        description="Retry-safe: the same key and body replays the first response",
+    ),
+]
+RequiredIdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias=IDEMPOTENCY_HEADER,
+        max_length=255,
+        description="Required (428 without): the same key and body replays the first response",
+    ),
+]

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -119,16 +119,6 @@ async def update_product(
     return ProductRead.of(product, await _currency(session))
 
 
-IdempotencyKeyHeader = Annotated[
-    str | None,
-    Header(
-        alias=idempotency.IDEMPOTENCY_HEADER,
-        max_length=255,
-        description="Retry-safe: the same key and body replays the first response",
-    ),
-]
-
-
 @router.post("/{product_id}/restock", response_model=StockMoved, summary="Add delivered stock")
 async def restock_product(
     product_id: uuid.UUID,
@@ -137,7 +127,7 @@ async def restock_product(
     session: DbSession,
     meta: Meta,
     keeper: StockKeeper,
-    idempotency_key: IdempotencyKeyHeader = None,
+    idempotency_key: idempotency.IdempotencyKeyHeader = None,
 ) -> Any:
     move = _Move(product_id, "restock", body.quantity, body.reason)
     return await _move_once(request, session, meta, keeper, idempotency_key, body, move)
@@ -155,7 +145,7 @@ async def adjust_product(
     session: DbSession,
     meta: Meta,
     keeper: StockKeeper,
-    idempotency_key: IdempotencyKeyHeader = None,
+    idempotency_key: idempotency.IdempotencyKeyHeader = None,
 ) -> Any:
     move = _Move(product_id, body.action, body.quantity, body.reason)
     return await _move_once(request, session, meta, keeper, idempotency_key, body, move)

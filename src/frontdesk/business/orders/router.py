@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request, status
+from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -103,16 +103,6 @@ async def read_booking(session: AsyncSession, booking: Booking) -> BookingRead:
     )
 
 
-IdempotencyKeyHeader = Annotated[
-    str | None,
-    Header(
-        alias=idempotency.IDEMPOTENCY_HEADER,
-        max_length=255,
-        description="Retry-safe: the same key and body replays the first response",
-    ),
-]
-
-
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
@@ -125,7 +115,7 @@ async def create_booking(
     principal: CurrentPrincipal,
     session: DbSession,
     meta: Meta,
-    idempotency_key: IdempotencyKeyHeader = None,
+    idempotency_key: idempotency.IdempotencyKeyHeader = None,
 ) -> Any:
     return await idempotency.respond_once(
         request,

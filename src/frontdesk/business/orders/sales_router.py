@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request, status
 from frontdesk.business.customers.models import Customer
 from frontdesk.business.orders import lifecycle, lines
 from frontdesk.business.orders.permissions import BOOKINGS_CREATE, BOOKINGS_UPDATE
-from frontdesk.business.orders.router import IdempotencyKeyHeader, read_booking
+from frontdesk.business.orders.router import read_booking
 from frontdesk.business.orders.schemas import BookingRead, ProductLineCreate, SaleCreate
 from frontdesk.business.settings import service as business_settings
 from frontdesk.core import clock, idempotency
@@ -81,7 +81,7 @@ async def create_sale(
     session: DbSession,
     meta: Meta,
     staff: Annotated[Principal, require(BOOKINGS_CREATE)],
-    idempotency_key: IdempotencyKeyHeader = None,
+    idempotency_key: idempotency.IdempotencyKeyHeader = None,
 ) -> Any:
     async def ring_up() -> BookingRead:
         customer = None

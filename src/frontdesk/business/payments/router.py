@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import exists, select
@@ -52,14 +52,6 @@ from frontdesk.security.rbac.deps import PermissionReader, require
 
 router = APIRouter(tags=["payments"])
 
-KeyHeader = Annotated[
-    str | None,
-    Header(
-        alias=idempotency.IDEMPOTENCY_HEADER,
-        max_length=255,
-        description="Required (428 without): the same key and body replays the first response",
-    ),
-]
 Creator = Annotated[Principal, require(PAYMENTS_CREATE)]
 Refunder = Annotated[Principal, require(PAYMENTS_REFUND)]
 
@@ -100,7 +92,7 @@ async def record_payment(
     session: DbSession,
     meta: Meta,
     staff: Creator,
-    idempotency_key: KeyHeader = None,
+    idempotency_key: idempotency.RequiredIdempotencyKeyHeader = None,
 ) -> Any:
     actor = service.Actor(staff.user_id, meta)
 
@@ -121,7 +113,7 @@ def _payment_move(action: str, summary: str) -> None:
         meta: Meta,
         staff: Creator,
         body: PaymentMove | None = None,
-        idempotency_key: KeyHeader = None,
+        idempotency_key: idempotency.RequiredIdempotencyKeyHeader = None,
     ) -> Any:
         reason = body.reason if body else None
 
@@ -162,7 +154,7 @@ async def refund_payment(
     session: DbSession,
     meta: Meta,
     staff: Refunder,
-    idempotency_key: KeyHeader = None,
+    idempotency_key: idempotency.RequiredIdempotencyKeyHeader = None,
 ) -> Any:
     actor = service.Actor(staff.user_id, meta)
 

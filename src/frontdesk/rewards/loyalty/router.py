@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request, status
+from fastapi import APIRouter, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.business.customers.models import Customer
@@ -38,14 +38,6 @@ from frontdesk.security.rbac.deps import require
 router = APIRouter(tags=["loyalty"])
 
 Adjuster = Annotated[Principal, require(LOYALTY_ADJUST)]
-IdempotencyKeyHeader = Annotated[
-    str | None,
-    Header(
-        alias=idempotency.IDEMPOTENCY_HEADER,
-        max_length=255,
-        description="Retry-safe: the same key and body replays the first response",
-    ),
-]
 
 
 async def _customer(session: AsyncSession, customer_id: uuid.UUID) -> Customer:
@@ -82,7 +74,7 @@ async def adjust_points(
     session: DbSession,
     meta: Meta,
     adjuster: Adjuster,
-    idempotency_key: IdempotencyKeyHeader = None,
+    idempotency_key: idempotency.IdempotencyKeyHeader = None,
 ) -> Any:
     async def work() -> AdjustmentRead:
         row = await service.adjust(
