@@ -32,8 +32,21 @@ from frontdesk.core.openapi import install_openapi
 from frontdesk.core.outbox import OutboxDispatcher, sender_from_settings
 from frontdesk.core.ratelimit import limiter_from_settings
 from frontdesk.meta import router as meta_router
+from frontdesk.rewards.ads import handlers as ads_handlers
+from frontdesk.rewards.ads.router import me_router as own_ads_router
+from frontdesk.rewards.ads.router import router as ads_router
+from frontdesk.rewards.catalogue import handlers as catalogue_handlers
+from frontdesk.rewards.catalogue.router import me_router as own_rewards_router
+from frontdesk.rewards.catalogue.router import router as rewards_router
 from frontdesk.rewards.loyalty import earning as loyalty_earning
+from frontdesk.rewards.loyalty import points_payments
 from frontdesk.rewards.loyalty.router import router as loyalty_router
+from frontdesk.rewards.offers import handlers as offers_handlers
+from frontdesk.rewards.offers.router import me_router as own_offers_router
+from frontdesk.rewards.offers.router import router as offers_router
+from frontdesk.rewards.referrals import handlers as referrals_handlers
+from frontdesk.rewards.referrals.router import me_router as own_referrals_router
+from frontdesk.rewards.referrals.router import router as referrals_router
 from frontdesk.security.audit.router import router as audit_router
 from frontdesk.security.auth import throttle
 from frontdesk.security.auth.admin_router import router as admin_accounts_router
@@ -63,6 +76,14 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     sales_router,
     products_router,
     loyalty_router,
+    rewards_router,
+    own_rewards_router,
+    referrals_router,
+    own_referrals_router,
+    offers_router,
+    own_offers_router,
+    ads_router,
+    own_ads_router,
 )
 
 
@@ -70,6 +91,11 @@ def _subscribe_event_handlers() -> None:
     """Higher layers react to lower layers' events; subscribing twice is harmless."""
     customers_service.subscribe(bus)
     loyalty_earning.subscribe(bus)
+    catalogue_handlers.subscribe(bus)
+    referrals_handlers.subscribe(bus)
+    offers_handlers.subscribe(bus)
+    ads_handlers.subscribe(bus)
+    points_payments.register()
 
 
 MAX_LOGIN_FAILURES_PER_HOUR = 100  # SECURITY.md 6

@@ -23,11 +23,17 @@ from frontdesk.business.settings import models as business_settings
 from frontdesk.core import idempotency, outbox_models
 from frontdesk.core.db import Base
 from frontdesk.core.permissions import REGISTRY as PERMISSIONS
+from frontdesk.rewards.ads import models as ads
+from frontdesk.rewards.ads import permissions as _ads_permissions
+from frontdesk.rewards.catalogue import models as catalogue
+from frontdesk.rewards.catalogue import permissions as _catalogue_permissions
 from frontdesk.rewards.loyalty import ledger as _loyalty_ledger
 from frontdesk.rewards.loyalty import models as loyalty
 from frontdesk.rewards.loyalty import permissions as _loyalty_permissions
-from frontdesk.rewards.marketing import models as marketing
-from frontdesk.rewards.marketing import permissions as _marketing_permissions
+from frontdesk.rewards.offers import models as offers
+from frontdesk.rewards.offers import permissions as _offers_permissions
+from frontdesk.rewards.referrals import models as referrals
+from frontdesk.rewards.referrals import permissions as _referrals_permissions
 from frontdesk.security.audit import models as audit
 from frontdesk.security.audit import permissions as _audit_permissions
 from frontdesk.security.auth import models as auth
@@ -46,7 +52,10 @@ DOMAIN_MODULES = (
     orders,
     payments,
     loyalty,
-    marketing,
+    catalogue,
+    referrals,
+    offers,
+    ads,
     idempotency,
     outbox_models,
 )
@@ -70,7 +79,10 @@ PERMISSION_MODULES = (
     _orders_permissions,
     _payments_permissions,
     _loyalty_permissions,
-    _marketing_permissions,
+    _catalogue_permissions,
+    _referrals_permissions,
+    _offers_permissions,
+    _ads_permissions,
 )
 
 __all__ = ["CONSTRAINT_MODULES", "DOMAIN_MODULES", "PERMISSIONS", "PERMISSION_MODULES", "metadata"]

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.rewards.marketing.models import Offer
+from frontdesk.rewards.offers.models import Offer
 
 START = datetime(2026, 6, 1, tzinfo=UTC)
 

@@ -80,6 +80,8 @@ class ExactDecimal(TypeDecorator[Decimal]):
 
 # JSONB on PostgreSQL (indexable, compact), plain JSON text elsewhere.
 PortableJSON = JSON().with_variant(JSONB(), "postgresql")
+# For optional documents: Python None is stored as SQL NULL, not as the JSON text null.
+OptionalJSON = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 Money = ExactDecimal

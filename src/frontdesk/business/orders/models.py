@@ -7,12 +7,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontdesk.core import clock
 from frontdesk.core.db import Base, CreatedAt, Timestamps, UUIDPrimaryKey, one_of
-from frontdesk.core.types import Money, PortableJSON, UTCDateTime
+from frontdesk.core.types import Money, OptionalJSON, PortableJSON, UTCDateTime
 
 BOOKING_STATUSES = ("pending", "confirmed", "completed", "cancelled", "no_show")
 BOOKING_SOURCES = ("online", "desk")
@@ -30,6 +30,10 @@ class Booking(UUIDPrimaryKey, Timestamps, Base):
             "subtotal >= 0 AND discount >= 0 AND total >= 0", name="amounts_non_negative"
         ),
         CheckConstraint("total = subtotal - discount", name="total_is_subtotal_less_discount"),
+        CheckConstraint(
+            "(discount_source IS NULL) = (discount_reference_id IS NULL)",
+            name="discount_source_has_reference",
+        ),
         Index(None, "customer_id", "booking_date"),
         Index(None, "status", "booking_date"),
     )
@@ -49,6 +53,12 @@ class Booking(UUIDPrimaryKey, Timestamps, Base):
     customer_offer_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("customer_offers.id", use_alter=True, ondelete="SET NULL")
     )
+    # The one discount a booking carries (see ``orders/discounts.py``): who granted it
+    # (a label such as "offer" or "voucher", with the granting row's id) and the rule
+    # that recomputes it whenever the lines change.
+    discount_source: Mapped[str | None] = mapped_column(String(16))
+    discount_reference_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    discount_rule: Mapped[dict[str, Any] | None] = mapped_column(OptionalJSON)
     source: Mapped[str] = mapped_column(String(8), default="desk")
     notes: Mapped[str | None] = mapped_column(Text)
 

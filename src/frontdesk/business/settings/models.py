@@ -52,6 +52,10 @@ class BusinessSettings(CreatedAt, Base):
     # Bounds are the API's: a CHECK added to an existing SQLite table needs a rebuild.
     points_per_currency_unit: Mapped[Decimal] = mapped_column(ExactDecimal, server_default="0")
     points_expiry_months: Mapped[int] = mapped_column(Integer, server_default="0")
+    # Referral rules, read by the rewards layer: points for each side (0 = no referral
+    # rewards) and the days after the first payment in which a full refund cancels them.
+    referral_reward_points: Mapped[int] = mapped_column(Integer, server_default="0")
+    referral_refund_window_days: Mapped[int] = mapped_column(Integer, server_default="14")
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=clock.now, onupdate=clock.now, nullable=False
     )

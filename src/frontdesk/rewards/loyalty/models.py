@@ -1,31 +1,36 @@
-"""The points ledger, the rewards catalogue and referrals."""
+"""The points ledger."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import (
-    Boolean,
     CheckConstraint,
     ForeignKey,
     Index,
     Integer,
     String,
-    Text,
     text,
-    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from frontdesk.core.db import Base, CreatedAt, Timestamps, UUIDPrimaryKey, one_of
-from frontdesk.core.types import ExactDecimal, PortableJSON, UTCDateTime
+from frontdesk.core.db import Base, CreatedAt, UUIDPrimaryKey, one_of
+from frontdesk.core.types import ExactDecimal, UTCDateTime
 
-LOYALTY_REASONS = ("earn", "redeem", "referral", "adjustment", "expiry", "reversal")
-REWARD_TYPES = ("discount_amount", "discount_percent", "free_service", "free_product")
-REFERRAL_STATUSES = ("pending", "completed", "cancelled")
+# `payment` spends points on a booking's balance (the points payment method); `refund`
+# gives points back (a refunded points payment, a cancelled voucher).
+LOYALTY_REASONS = (
+    "earn",
+    "redeem",
+    "referral",
+    "adjustment",
+    "expiry",
+    "reversal",
+    "payment",
+    "refund",
+)
 
 
 class LoyaltyTransaction(UUIDPrimaryKey, CreatedAt, Base):
@@ -61,39 +66,3 @@ class LoyaltyTransaction(UUIDPrimaryKey, CreatedAt, Base):
     # earned on (a refund's reversal is measured against it), for `reversal` the refund.
     amount: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     currency: Mapped[str | None] = mapped_column(String(3))
-
-
-class Reward(UUIDPrimaryKey, Timestamps, Base):
-    """Something points buy; ``conditions`` holds points cost and eligibility."""
-
-    __tablename__ = "rewards"
-    __table_args__ = (
-        one_of("type", REWARD_TYPES),
-        CheckConstraint("value >= 0", name="value_non_negative"),
-        CheckConstraint("stock IS NULL OR stock >= 0", name="stock_non_negative"),
-    )
-
-    name: Mapped[str] = mapped_column(String(200))
-    description: Mapped[str | None] = mapped_column(Text)
-    type: Mapped[str] = mapped_column(String(20))
-    value: Mapped[Decimal] = mapped_column(ExactDecimal)
-    conditions: Mapped[dict[str, Any]] = mapped_column(PortableJSON, default=dict)
-    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
-    stock: Mapped[int | None] = mapped_column(Integer)
-
-
-class Referral(UUIDPrimaryKey, Timestamps, Base):
-    """``referrer_id`` brought ``referred_id``; one referral per referred customer."""
-
-    __tablename__ = "referrals"
-    __table_args__ = (
-        one_of("status", REFERRAL_STATUSES),
-        CheckConstraint("referrer_id <> referred_id", name="no_self_referral"),
-        CheckConstraint("reward_points >= 0", name="reward_points_non_negative"),
-    )
-
-    referrer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"), index=True)
-    referred_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"), unique=True)
-    reward_points: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,1 +1,1 @@
-"""Offers and targeted advertisements."""
+"""What offers and advertisements share: the audience rule language and marketing consent."""

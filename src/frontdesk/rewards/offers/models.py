@@ -1,4 +1,4 @@
-"""Offers handed to customers, and targeted advertisements with their impressions."""
+"""Offers and the copies handed to customers."""
 
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ from sqlalchemy import (
     Text,
     and_,
     column,
+    text,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from frontdesk.core import clock
-from frontdesk.core.db import Base, CreatedAt, Timestamps, UUIDPrimaryKey, one_of
+from frontdesk.core.db import Base, Timestamps, UUIDPrimaryKey, one_of
 from frontdesk.core.types import ExactDecimal, PortableJSON, UTCDateTime, exact_literal
 
 CUSTOMER_OFFER_STATUSES = ("available", "used", "expired", "revoked")
@@ -75,6 +75,15 @@ class CustomerOffer(UUIDPrimaryKey, Timestamps, Base):
         one_of("status", CUSTOMER_OFFER_STATUSES),
         CheckConstraint("(status = 'used') = (used_at IS NOT NULL)", name="used_at_matches_status"),
         Index(None, "customer_id", "status"),
+        # Handing an offer out twice gives the customer one usable copy, not two.
+        Index(
+            "uq_customer_offers_available",
+            "offer_id",
+            "customer_id",
+            unique=True,
+            postgresql_where=text("status = 'available'"),
+            sqlite_where=text("status = 'available'"),
+        ),
     )
 
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"))
@@ -82,36 +91,3 @@ class CustomerOffer(UUIDPrimaryKey, Timestamps, Base):
     status: Mapped[str] = mapped_column(String(16), default="available")
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     booking_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("bookings.id"), index=True)
-
-
-class Advertisement(UUIDPrimaryKey, Timestamps, Base):
-    """An ad shown to customers matching ``target_audience``."""
-
-    __tablename__ = "advertisements"
-    __table_args__ = (
-        CheckConstraint("ends_at IS NULL OR starts_at < ends_at", name="schedule_ordered"),
-        Index(None, "is_active", "starts_at"),
-    )
-
-    title: Mapped[str] = mapped_column(String(200))
-    content: Mapped[str] = mapped_column(Text)
-    target_audience: Mapped[dict[str, Any]] = mapped_column(PortableJSON, default=dict)
-    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
-    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
-    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class CustomerAdViewed(UUIDPrimaryKey, CreatedAt, Base):
-    """One impression of an ad, and whether it was clicked."""
-
-    __tablename__ = "customer_ads_viewed"
-    __table_args__ = (
-        Index(None, "ad_id", "viewed_at"),
-        Index(None, "customer_id", "ad_id"),
-    )
-
-    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"))
-    ad_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("advertisements.id"))
-    viewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
-    clicked: Mapped[bool] = mapped_column(Boolean, default=False)
-    clicked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,1 @@
+"""Targeted advertisements, their impressions and clicks."""

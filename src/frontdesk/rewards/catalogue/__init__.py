@@ -1,0 +1,1 @@
+"""The rewards catalogue: what points buy, and the vouchers a redemption yields."""

@@ -1,0 +1,5 @@
+"""Permissions owned by the rewards catalogue."""
+
+from frontdesk.core.permissions import declare
+
+REWARDS_MANAGE = declare("rewards", "manage", "Manage the rewards catalogue")

@@ -1,0 +1,1 @@
+"""Offers: time-boxed percentage discounts handed to customers and applied to bookings."""
