@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -46,7 +47,7 @@ def _reasons(values: Sequence[str]) -> str:
     return "reason IN ({})".format(", ".join(f"'{value}'" for value in values))
 
 
-def _optional_json() -> sa.types.TypeEngine[object]:
+def _optional_json() -> sa.types.TypeEngine[Any]:
     return sa.JSON(none_as_null=True).with_variant(
         postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
     )
