@@ -201,5 +201,7 @@ def _published(booking: Booking, actor_id: uuid.UUID) -> dict[str, object]:
         "status": booking.status,
         "total": booking.total,
         "currency": booking.currency,
+        "discount_source": booking.discount_source,
+        "discount_reference_id": booking.discount_reference_id,
         "actor_id": actor_id,
     }

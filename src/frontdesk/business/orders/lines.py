@@ -22,6 +22,8 @@ from frontdesk.business.customers.models import Customer
 from frontdesk.business.inventory.models import Product
 from frontdesk.business.inventory.stock import move_stock
 from frontdesk.business.orders.models import Booking, BookingItem
+from frontdesk.business.orders.pricing import DiscountRule, discount_for
+from frontdesk.business.orders.pricing import Line as PricedLine
 from frontdesk.business.orders.timeline import amount, record_move
 from frontdesk.business.settings.models import BusinessSettings
 from frontdesk.core.errors import (
@@ -212,16 +214,23 @@ async def open_sale(
 
 
 async def recompute_totals(session: AsyncSession, booking: Booking) -> None:
-    """``subtotal`` from the lines, exactly; a discount never exceeds it."""
-    subtotal = await session.scalar(
-        select(func.coalesce(func.sum(BookingItem.line_total), 0)).where(
-            BookingItem.booking_id == booking.id
-        )
-    )
-    booking.subtotal = _money(Decimal(subtotal or 0), path="body.quantity")
+    """``subtotal`` from the lines, exactly; the discount from the booking's rule (see
+    ``pricing``), never more than the subtotal."""
+    items = (
+        await session.scalars(select(BookingItem).where(BookingItem.booking_id == booking.id))
+    ).all()
+    subtotal = sum((item.line_total for item in items), Decimal(0))
+    booking.subtotal = _money(subtotal, path="body.quantity")
+    if booking.discount_rule is not None:
+        rule = DiscountRule.from_json(booking.discount_rule)
+        booking.discount = discount_for(rule, map(_priced, items), booking.currency)
     booking.discount = min(booking.discount, booking.subtotal)
     booking.total = booking.subtotal - booking.discount
     await session.flush()
+
+
+def _priced(item: BookingItem) -> PricedLine:
+    return PricedLine(item.service_id, item.product_id, item.unit_price, item.line_total)
 
 
 async def _ensure_room(session: AsyncSession, booking: Booking) -> None:

@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from frontdesk.business.customers.models import Customer
 from frontdesk.business.customers.ownership import get_owned_customer
 from frontdesk.business.orders import booking as placing
-from frontdesk.business.orders import lifecycle, receipt, reschedule
+from frontdesk.business.orders import discounts, lifecycle, receipt, reschedule
+from frontdesk.business.orders.lines import Actor
 from frontdesk.business.orders.models import Booking, BookingItem, OrderEvent
 from frontdesk.business.orders.permissions import (
     BOOKINGS_CREATE,
@@ -32,6 +33,7 @@ from frontdesk.business.orders.schemas import (
     BookingItemRead,
     BookingRead,
     CancelRequest,
+    DiscountRemoval,
     OrderEventRead,
     RescheduleRequest,
 )
@@ -85,6 +87,8 @@ async def read_booking(session: AsyncSession, booking: Booking) -> BookingRead:
         discount=booking.discount,
         total=booking.total,
         currency=booking.currency,
+        discount_source=booking.discount_source,
+        discount_reference_id=booking.discount_reference_id,
         booking_date=booking.booking_date,
         appointment=AppointmentRead(
             id=appointment.id,
@@ -326,5 +330,25 @@ async def reschedule_booking(
         reason=body.reason,
         actor_id=principal.user_id,
         meta=meta,
+    )
+    return await read_booking(session, booking)
+
+
+@router.delete("/{booking_id}/discount", summary="Take the discount off an open booking")
+async def remove_discount(
+    booking_id: uuid.UUID,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: DbSession,
+    meta: Meta,
+    body: DiscountRemoval | None = None,
+) -> BookingRead:
+    """The offer or voucher goes back to the customer (the rewards layer hears of it)."""
+    booking = await lifecycle.locked_booking(session, booking_id)
+    if not await _holds(request, principal, BOOKINGS_UPDATE.name):
+        await _ensure_owner(session, principal, booking)
+    actor = Actor(principal.user_id, clock.now(), meta)
+    await discounts.remove_discount(
+        session, booking, actor=actor, reason=body.reason if body else None
     )
     return await read_booking(session, booking)

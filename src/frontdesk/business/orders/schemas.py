@@ -50,6 +50,12 @@ class BookingRead(ResponseModel):
     discount: MoneyAmount
     total: MoneyAmount
     currency: str
+    discount_source: str | None = Field(
+        description="Who granted the discount (offer, voucher); null without one"
+    )
+    discount_reference_id: uuid.UUID | None = Field(
+        description="The granting row: the customer's offer or the voucher"
+    )
     booking_date: datetime
     appointment: AppointmentRead | None
     items: list[BookingItemRead]
@@ -67,6 +73,10 @@ class OrderEventRead(ResponseModel):
 
 
 class CancelRequest(RequestModel):
+    reason: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+
+
+class DiscountRemoval(RequestModel):
     reason: Annotated[str, Field(min_length=1, max_length=500)] | None = None
 
 
