@@ -34,6 +34,7 @@ from frontdesk.rewards.offers import models as offers
 from frontdesk.rewards.offers import permissions as _offers_permissions
 from frontdesk.rewards.referrals import models as referrals
 from frontdesk.rewards.referrals import permissions as _referrals_permissions
+from frontdesk.rewards.referrals import service as _referrals_service
 from frontdesk.security.audit import models as audit
 from frontdesk.security.audit import permissions as _audit_permissions
 from frontdesk.security.auth import models as auth
@@ -67,6 +68,7 @@ CONSTRAINT_MODULES = (
     _inventory_service,
     _inventory_stock,
     _loyalty_ledger,
+    _referrals_service,
 )
 
 PERMISSION_MODULES = (

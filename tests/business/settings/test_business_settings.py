@@ -113,3 +113,47 @@ async def test_the_name_and_address_printed_on_receipts(
     assert (
         await client.patch(URL, headers=admin.headers, json={"business_name": ""})
     ).status_code == 422
+
+
+async def test_the_referral_rules_are_settings_read_by_anyone(
+    client: httpx.AsyncClient, admin: Caller, db: async_sessionmaker[AsyncSession]
+) -> None:
+    defaults = (await client.get(URL)).json()
+    assert (defaults["referral_reward_points"], defaults["referral_refund_window_days"]) == (0, 14)
+    rules = {"referral_reward_points": 250, "referral_refund_window_days": 0}
+    changed = await client.patch(URL, headers=admin.headers, json=rules)
+    assert changed.status_code == 200, changed.text
+    body = (await client.get(URL)).json()
+    assert (body["referral_reward_points"], body["referral_refund_window_days"]) == (250, 0)
+    async with db() as session:
+        audited = (
+            await session.scalars(select(AuditLog).where(AuditLog.action == "settings.update"))
+        ).one()
+    assert audited.details == {
+        "before": {"referral_reward_points": 0, "referral_refund_window_days": 14},
+        "after": rules,
+    }
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"referral_reward_points": -1},
+        {"referral_reward_points": 100_001},
+        {"referral_reward_points": "50"},  # a JSON integer, not a string
+        {"referral_reward_points": True},
+        {"referral_reward_points": 5.5},
+        {"referral_refund_window_days": -1},
+        {"referral_refund_window_days": 366},
+        {"referral_refund_window_days": "14"},
+    ],
+)
+async def test_bad_referral_rules_are_refused(
+    client: httpx.AsyncClient, admin: Caller, body: dict[str, Any]
+) -> None:
+    before = (await client.get(URL)).json()
+    response = await client.patch(URL, headers=admin.headers, json=body)
+    assert response.status_code == 422, response.text
+    [field] = body
+    assert f"body.{field}" in {error["path"] for error in response.json()["errors"]}
+    assert (await client.get(URL)).json() == before

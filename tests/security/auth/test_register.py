@@ -101,3 +101,20 @@ async def test_weak_or_common_passwords_are_refused_at_registration(
     assert response.status_code == 422
     async with db() as session:
         assert await session.scalar(select(User)) is None
+
+
+async def test_a_referral_code_given_at_registration_reaches_the_business_layer(
+    mail_client: httpx.AsyncClient, db: async_sessionmaker[AsyncSession]
+) -> None:
+    response = await mail_client.post(REGISTER, json=_body(referral_code="abcd-efgh-jk"))
+    # No customer has that code: the business layer refuses it, and with it the whole
+    # registration, pointing at the field the code came in.
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "unknown_referral_code"
+    assert [error["path"] for error in response.json()["errors"]] == ["body.referral_code"]
+    async with db() as session:
+        assert await session.scalar(select(User)) is None
+    too_long = await mail_client.post(REGISTER, json=_body(referral_code="X" * 33))
+    assert "body.referral_code" in {error["path"] for error in too_long.json()["errors"]}
+    without = await mail_client.post(REGISTER, json=_body())
+    assert without.status_code == 201, without.text

@@ -54,7 +54,7 @@ async def add_own_profile(
     if (owned or 0) >= MAX_PROFILES_PER_ACCOUNT:
         raise ConflictError(f"An account holds at most {MAX_PROFILES_PER_ACCOUNT} profiles.")
     customer = await service.create_profile(
-        session, owner_id=principal.user_id, **body.model_dump()
+        session, owner_id=principal.user_id, actor_id=principal.user_id, **body.model_dump()
     )
     await audit.record(
         session,

@@ -5,7 +5,9 @@ Export walks the schema rather than a hand-kept list: every table with a foreign
 exported without anyone remembering to. Erasure pseudonymizes the profile and clears the
 free text kept next to it (appointment and booking notes) and deletes the reminder emails
 written to the person, sent or pending; bookings, payments, the
-loyalty ledger and audit rows stay, for the accounts and the chain, without the person.
+loyalty ledger, referrals and audit rows stay, for the accounts and the chain, without
+the person. The referral code goes too (a code points at a person), and
+``customer.erased`` tells the rewards layer to forget its marketing data.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from frontdesk.business.customers.models import Customer
 from frontdesk.business.scheduling import reminders
 from frontdesk.core.db import Base
 from frontdesk.core.errors import NotFoundError
+from frontdesk.core.events import DomainEvent, bus
 from frontdesk.core.request_context import RequestMeta
 from frontdesk.security.audit import service as audit
 from frontdesk.security.auth.sessions import end_user_sessions
@@ -29,6 +32,7 @@ from frontdesk.security.auth.sessions import end_user_sessions
 # Free-text columns next to a customer's rows that may hold personal details.
 FREE_TEXT_COLUMNS = ("notes",)
 MAX_EXPORT_ROWS_PER_TABLE = 10_000
+CUSTOMER_ERASED = "customer.erased"
 
 
 @cache
@@ -91,6 +95,7 @@ async def erase(
     customer.notes = None
     customer.email_normalized = None
     customer.phone_normalized = None
+    customer.referral_code = None
     customer.anonymized_at = now
     cleared = await _clear_free_text(session, customer.id)
     if emails := await reminders.forget_customer(session, customer.id):
@@ -115,6 +120,9 @@ async def erase(
         details={"cleared_rows": cleared, "sessions_ended": sessions_ended},
         meta=meta,
     )
+    # Last, in the same transaction: a handler's failure undoes the erasure with it.
+    payload = {"customer_id": customer.id, "actor_id": actor_id}
+    await bus.publish(session, DomainEvent(CUSTOMER_ERASED, payload))
     return customer
 
 

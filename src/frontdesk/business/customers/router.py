@@ -67,14 +67,20 @@ async def search_customers(
     return Page[CustomerRead](items=page, next_cursor=next_cursor)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a customer profile")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a customer profile, optionally referred by another customer's code",
+)
 async def create_customer(
     body: CustomerCreate,
     session: DbSession,
     meta: Meta,
     staff: Annotated[Principal, require(CUSTOMERS_CREATE)],
 ) -> CustomerRead:
-    customer = await service.create_profile(session, owner_id=None, **body.model_dump())
+    customer = await service.create_profile(
+        session, owner_id=None, actor_id=staff.user_id, **body.model_dump()
+    )
     await audit.record(
         session,
         action="customer.create",

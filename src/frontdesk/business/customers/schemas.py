@@ -9,10 +9,13 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 
+from frontdesk.business.customers.referral_codes import MAX_INPUT_LENGTH
 from frontdesk.core.schemas import PartialUpdate, RequestModel, ResponseModel
 
 MAX_TAGS = 20
 MAX_PREFERENCES_BYTES = 4096
+# The preference that holds marketing consent (ads, offer emails): only true allows them.
+MARKETING_CONSENT_KEY = "marketing"
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Email = Annotated[EmailStr, Field(max_length=320)]
@@ -33,8 +36,30 @@ def _small(preferences: dict[str, Any]) -> dict[str, Any]:
     return preferences
 
 
+def _marketing_is_a_yes_or_no(preferences: dict[str, Any]) -> dict[str, Any]:
+    # Marketing consent is opt-in and the rewards layer reads it as "is JSON true":
+    # a "yes" string or a 1 would look like consent to a person and not to the code.
+    consent = preferences.get(MARKETING_CONSENT_KEY)
+    if MARKETING_CONSENT_KEY in preferences and not isinstance(consent, bool):
+        raise ValueError(f'preferences["{MARKETING_CONSENT_KEY}"] is true or false')
+    return preferences
+
+
 Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_distinct)]
-Preferences = Annotated[dict[str, Any], AfterValidator(_small)]
+Preferences = Annotated[
+    dict[str, Any],
+    AfterValidator(_small),
+    AfterValidator(_marketing_is_a_yes_or_no),
+    Field(description='Free-form; "marketing": true opts in to ads and offer emails'),
+]
+ReferralCodeInput = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_INPUT_LENGTH,
+        description="Another customer's referral code (case, spaces and hyphens ignored)",
+    ),
+]
 
 
 class CustomerCreate(RequestModel):
@@ -44,6 +69,7 @@ class CustomerCreate(RequestModel):
     tags: Tags = Field(default_factory=list)
     notes: Notes | None = None
     preferences: Preferences = Field(default_factory=dict)
+    referred_by: ReferralCodeInput | None = None
 
 
 class CustomerUpdate(PartialUpdate):
@@ -102,6 +128,7 @@ class OwnProfileCreate(RequestModel):
     email: Email | None = None
     phone: Phone | None = None
     preferences: Preferences = Field(default_factory=dict)
+    referred_by: ReferralCodeInput | None = None
 
 
 class OwnProfileUpdate(PartialUpdate):

@@ -1,4 +1,9 @@
-"""Customer profiles: create, change, search; folded copies keep search indexed."""
+"""Customer profiles: create, change, search; folded copies keep search indexed.
+
+Every new profile gets a referral code and is announced as ``customer.created`` (in the
+same transaction), carrying the referrer when a code was used: the rewards layer opens
+the referral, and an error there undoes the whole creation.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,14 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from frontdesk.business.customers import referral_codes
 from frontdesk.business.customers.models import Customer
+from frontdesk.core import events
 from frontdesk.core.events import DomainEvent, EventBus
 from frontdesk.core.request_context import RequestMeta
 from frontdesk.security.audit import service as audit
+
+CUSTOMER_CREATED = "customer.created"
 
 
 def _fold(value: str | None) -> str | None:
@@ -39,7 +48,19 @@ async def create_profile(
     tags: list[str] | None = None,
     notes: str | None = None,
     preferences: dict[str, Any] | None = None,
+    referred_by: str | None = None,
+    referral_path: str = "body.referred_by",
+    actor_id: uuid.UUID | None = None,
 ) -> Customer:
+    """A new profile of the account ``owner_id`` (None: a desk customer), with its own
+    referral code. ``referred_by`` is another customer's code (422 problems at
+    ``referral_path`` when unknown or the household's own), checked before anything is
+    written."""
+    referrer = None
+    if referred_by is not None:
+        referrer = await referral_codes.find_referrer(
+            session, referred_by, path=referral_path, owner_id=owner_id
+        )
     customer = Customer(
         user_id=owner_id,
         name=name.strip(),
@@ -50,9 +71,18 @@ async def create_profile(
         notes=notes,
         email_normalized=_fold(email),
         phone_normalized=_digits(phone),
+        referral_code=referral_codes.new_code(),
     )
     session.add(customer)
     await session.flush()
+    payload = {
+        "customer_id": customer.id,
+        "user_id": owner_id,
+        "referral_code_used": referrer.referral_code if referrer else None,
+        "referrer_id": referrer.id if referrer else None,
+        "actor_id": actor_id,
+    }
+    await events.bus.publish(session, DomainEvent(CUSTOMER_CREATED, payload))
     return customer
 
 
@@ -139,7 +169,8 @@ def search(query: str | None, *, include_erased: bool = False) -> Select[Any]:
 
 
 async def on_user_registered(session: AsyncSession, event: DomainEvent) -> None:
-    """A new self-service account gets its first profile: the person who registered."""
+    """A new self-service account gets its first profile: the person who registered,
+    referred by the code given at registration, if any."""
     payload = event.payload
     await create_profile(
         session,
@@ -147,6 +178,9 @@ async def on_user_registered(session: AsyncSession, event: DomainEvent) -> None:
         owner_id=payload["user_id"],
         email=payload.get("email"),
         phone=payload.get("phone"),
+        referred_by=payload.get("referral_code"),
+        referral_path="body.referral_code",
+        actor_id=payload["user_id"],
     )
 
 

@@ -7,7 +7,7 @@ from functools import cache
 from typing import Annotated
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, StrictInt, model_validator
 
 from frontdesk.core.schemas import MoneyAmount, PartialUpdate, ResponseModel
 
@@ -31,6 +31,11 @@ CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217
 # Loyalty earning rules (the rewards layer applies them); bounded here, not by CHECKs.
 MAX_POINTS_PER_UNIT = 1000
 MAX_EXPIRY_MONTHS = 120
+# Referral rules (the rewards layer applies them): points for each side, and the days
+# after a referral completes in which a full refund of the first booking cancels it.
+# JSON integers only: a "5" or a true is a typo in a rule that gives points away.
+MAX_REFERRAL_POINTS = 100_000
+MAX_REFERRAL_WINDOW_DAYS = 365
 PointsRate = Annotated[
     MoneyAmount,
     Field(ge=0, le=MAX_POINTS_PER_UNIT, description="Points per unit of the currency; 0 = off"),
@@ -51,6 +56,8 @@ class BusinessSettingsRead(ResponseModel):
     reminder_hours_before: int
     points_per_currency_unit: PointsRate
     points_expiry_months: int
+    referral_reward_points: int
+    referral_refund_window_days: int
     updated_at: datetime
 
 
@@ -73,6 +80,18 @@ class BusinessSettingsUpdate(PartialUpdate):
     points_per_currency_unit: PointsRate | None = None
     points_expiry_months: int | None = Field(
         default=None, ge=0, le=MAX_EXPIRY_MONTHS, description="0 = points never expire"
+    )
+    referral_reward_points: StrictInt | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_REFERRAL_POINTS,
+        description="Points to each side when a referral completes; 0 = no referral rewards",
+    )
+    referral_refund_window_days: StrictInt | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_REFERRAL_WINDOW_DAYS,
+        description="Days after completion in which a full refund cancels it; 0 = never",
     )
 
     @model_validator(mode="after")

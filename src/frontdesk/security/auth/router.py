@@ -86,6 +86,7 @@ async def register(
         password=body.password,
         name=body.name,
         phone=body.phone,
+        referral_code=body.referral_code,
     )
     await mail.send_verification(session, settings, user, request.app.state.outbox)
     await audit.record(

@@ -20,6 +20,12 @@ class RegisterRequest(RequestModel):
     password: str = Password
     name: str = Field(min_length=1, max_length=200, description="The customer's full name")
     phone: str | None = Field(default=None, max_length=32)
+    referral_code: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=32,
+        description="The code of the customer who referred you, if any",
+    )
 
 
 class LoginRequest(RequestModel):

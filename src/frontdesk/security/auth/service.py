@@ -112,18 +112,21 @@ async def register_customer(
     password: str,
     name: str,
     phone: str | None,
+    referral_code: str | None = None,
 ) -> User:
-    """A self-service customer account; the business layer opens its first profile."""
+    """A self-service customer account; the business layer opens its first profile
+    (and refuses an unusable ``referral_code``, which undoes the registration)."""
     user = await create_user(
         session, username=username, email=email, password=password, is_customer=True
     )
-    await bus.publish(
-        session,
-        DomainEvent(
-            USER_REGISTERED,
-            {"user_id": user.id, "name": name, "email": user.email, "phone": phone},
-        ),
-    )
+    payload = {
+        "user_id": user.id,
+        "name": name,
+        "email": user.email,
+        "phone": phone,
+        "referral_code": referral_code,
+    }
+    await bus.publish(session, DomainEvent(USER_REGISTERED, payload))
     return user
 
 
