@@ -27,6 +27,7 @@ from frontdesk.rewards.ads import models as ads
 from frontdesk.rewards.ads import permissions as _ads_permissions
 from frontdesk.rewards.catalogue import models as catalogue
 from frontdesk.rewards.catalogue import permissions as _catalogue_permissions
+from frontdesk.rewards.catalogue import vouchers as _catalogue_vouchers
 from frontdesk.rewards.loyalty import ledger as _loyalty_ledger
 from frontdesk.rewards.loyalty import models as loyalty
 from frontdesk.rewards.loyalty import permissions as _loyalty_permissions
@@ -69,6 +70,7 @@ CONSTRAINT_MODULES = (
     _inventory_stock,
     _loyalty_ledger,
     _referrals_service,
+    _catalogue_vouchers,
 )
 
 PERMISSION_MODULES = (

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -11,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from frontdesk.business.orders.models import OrderEvent
+from frontdesk.business.payments import providers
 from frontdesk.business.payments.models import PaymentTransaction
 from frontdesk.core.idempotency import IdempotencyKey
 from frontdesk.security.audit.models import AuditLog
@@ -18,6 +21,27 @@ from tests.security.audit.callers import Caller
 
 API = "/api/v1"
 _keys = itertools.count()
+
+
+@contextmanager
+def points_served_by(provider: providers.PaymentProvider | None) -> Iterator[None]:
+    """Serve the ``points`` method with ``provider`` (None: nobody) for a while: the
+    business layer's own behaviour, whatever the rewards layer registered at start-up."""
+    try:
+        previous: providers.PaymentProvider | None = providers.provider_for("points")
+    except providers.PaymentMethodUnavailableError:
+        previous = None
+    if previous is not None:
+        providers.unregister_provider(previous)
+    if provider is not None:
+        providers.register_provider(provider)
+    try:
+        yield
+    finally:
+        if provider is not None:
+            providers.unregister_provider(provider)
+        if previous is not None:
+            providers.register_provider(previous)
 
 
 def keyed(caller: Caller, key: str | None = None) -> dict[str, str]:

@@ -15,7 +15,7 @@ from frontdesk.business.payments import providers
 from frontdesk.business.payments.models import PaymentTransaction
 from frontdesk.business.payments.providers import ProviderCall
 from tests.business.payments.conftest import NewBooking
-from tests.business.payments.support import NOTHING, move, ok, pay, refund, stored
+from tests.business.payments.support import NOTHING, move, ok, pay, points_served_by, refund, stored
 from tests.security.audit.callers import Caller
 
 
@@ -55,9 +55,8 @@ class PointsProvider:
 @pytest.fixture
 def points() -> Iterator[PointsProvider]:
     provider = PointsProvider()
-    providers.register_provider(provider)
-    yield provider
-    providers.unregister_provider(provider)
+    with points_served_by(provider):
+        yield provider
 
 
 def test_the_shipped_providers_cover_every_method_but_points() -> None:
@@ -65,7 +64,7 @@ def test_the_shipped_providers_cover_every_method_but_points() -> None:
     assert providers.provider_for("card") is providers.TERMINAL
     for method in ("cash", "gift_card", "other"):
         assert providers.provider_for(method) is providers.MANUAL
-    with pytest.raises(providers.PaymentMethodUnavailableError):
+    with points_served_by(None), pytest.raises(providers.PaymentMethodUnavailableError):
         providers.provider_for("points")
 
 

@@ -8,7 +8,9 @@ the ledger under that lock, which is what makes them safe to deliver twice.
 - **Earn** (``booking.paid``): ``floor(net x points_per_currency_unit)`` points, once per
   booking (an ``earn`` row for the booking means done; a partial unique index is the
   backstop), only in the business currency (the rate is per unit of it), and only for
-  bookings with a customer.
+  bookings with a customer. ``net`` leaves out what was paid in points
+  (``points_payments.points_paid``): points do not buy points. The reversal below
+  measures ``net`` the same way, so refunding a points payment reverses nothing.
 - **Reverse** (``payment.refunded``): the booking keeps
   ``floor(earned x min(net, earned_on) / earned_on)`` points, where ``net`` is what it
   has kept of its payments now and ``earned_on`` the net the points were earned on.
@@ -35,6 +37,7 @@ from frontdesk.core.events import DomainEvent, EventBus
 from frontdesk.core.money import format_amount
 from frontdesk.rewards.loyalty.ledger import MAX_BALANCE, MAX_MOVE, locked_balance, move_points
 from frontdesk.rewards.loyalty.models import LoyaltyTransaction
+from frontdesk.rewards.loyalty.points_payments import points_paid
 
 log = logging.getLogger("frontdesk.loyalty")
 
@@ -77,8 +80,10 @@ async def on_booking_paid(session: AsyncSession, event: DomainEvent) -> None:
     if balance is None or await _earn_row(session, booking_id) is not None:
         return  # checked under the customer's lock: a second delivery changes nothing
     # The net as of now, not the event's: a refund of another payment of this booking
-    # that committed meanwhile found no earn row to reverse, so it counts here.
+    # that committed meanwhile found no earn row to reverse, so it counts here. Money
+    # paid in points earns nothing: points do not buy points.
     net = min(payload["net"], (await payments.summary(session, booking_id)).net)
+    net -= await points_paid(session, booking_id)
     points = min(points_for(net, rate), MAX_MOVE, MAX_BALANCE - balance)
     if points <= 0:
         return
@@ -130,7 +135,8 @@ async def on_payment_refunded(session: AsyncSession, event: DomainEvent) -> None
     earned, balance = found
     assert earned.amount is not None  # checked by _lock_earner
     # Read under the lock: a concurrent refund of this booking has committed by now.
-    net = (await payments.summary(session, booking_id)).net
+    # Measured like the earning: without what was paid in points.
+    net = (await payments.summary(session, booking_id)).net - await points_paid(session, booking_id)
     kept = points_kept(earned.points, net, earned.amount)
     owed = earned.points - kept - await _reversed_so_far(session, booking_id)
     taken = min(owed, balance)

@@ -36,8 +36,9 @@ from frontdesk.rewards.loyalty.models import LOYALTY_REASONS, LoyaltyTransaction
 INSUFFICIENT_POINTS = register_code("insufficient_points", 409, "Not enough points")
 POINTS_LIMIT = register_code("points_limit", 409, "Points balance would exceed the limit")
 
-CREDITS = frozenset({"earn", "referral"})
-DEBITS = frozenset({"redeem", "expiry", "reversal"})  # an adjustment goes either way
+CREDITS = frozenset({"earn", "referral", "refund"})
+# An adjustment goes either way; a payment spends points on a booking (points_payments).
+DEBITS = frozenset({"redeem", "expiry", "reversal", "payment"})
 MAX_MOVE = 1_000_000  # points in one movement
 MAX_BALANCE = 1_000_000_000  # MAX_BALANCE + MAX_MOVE still fits a 32-bit integer
 
