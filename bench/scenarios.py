@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 
 import commerce
+import marketing
 import scheduling
 from commerce import Api, Product
 from common import BenchError, ScenarioFailedError, say
@@ -180,6 +181,7 @@ _teams: dict[tuple[str, str], Team] = {}  # (bench database, team name) -> what 
 _weeks: dict[str, Interval] = {}  # bench database -> the measured week, fixed once per run
 _checkouts: dict[str, Checkouts] = {}  # bench database -> what the checkout setup made
 _shelves: dict[str, Shelf] = {}  # bench database -> what sell_contended made and counted
+_ads_customers: dict[str, marketing.AdsCustomer] = {}  # bench database -> me_ads' customer
 
 
 def _run_setup_command(command: list[str], env: Mapping[str, str], what: str) -> str:
@@ -615,6 +617,16 @@ def _sales_checked(
     return fields
 
 
+def _ads_customer(context: BenchContext) -> dict[str, str]:
+    """The me_ads customer's token, with the crowd and the ads in place (see marketing.py)."""
+    if context.database_url not in _ads_customers:
+        api, _token = _admin_api(context)
+        _ads_customers[context.database_url] = marketing.prepare(
+            api, context.base_url, context.database_url, BENCH_USER.password, BENCH_USER.username
+        )
+    return dict(_ads_customers[context.database_url].headers)
+
+
 # Served by bench/reference_app.py and measured first, in this order. Each compares with
 # itself (ratio 1.0); every frontdesk scenario names one of them as its `reference`.
 REFERENCES: list[Scenario] = [
@@ -695,4 +707,7 @@ SCENARIOS: list[Scenario] = [
         marker=INSUFFICIENT_STOCK_MARKER,
         check=_sales_checked,
     ),
+    # A signed-in customer's targeted ads: 100 live ads, 70 of them for this customer,
+    # among 100,000 other customers.
+    Scenario(name="me_ads", path="/api/v1/me/ads", setup=_ads_customer),
 ]
