@@ -31,6 +31,7 @@ from frontdesk.rewards.catalogue import vouchers as _catalogue_vouchers
 from frontdesk.rewards.loyalty import ledger as _loyalty_ledger
 from frontdesk.rewards.loyalty import models as loyalty
 from frontdesk.rewards.loyalty import permissions as _loyalty_permissions
+from frontdesk.rewards.offers import errors as _offers_errors
 from frontdesk.rewards.offers import models as offers
 from frontdesk.rewards.offers import permissions as _offers_permissions
 from frontdesk.rewards.referrals import models as referrals
@@ -70,6 +71,7 @@ CONSTRAINT_MODULES = (
     _inventory_stock,
     _loyalty_ledger,
     _referrals_service,
+    _offers_errors,
     _catalogue_vouchers,
 )
 

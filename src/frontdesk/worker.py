@@ -1,8 +1,9 @@
 """``frontdesk worker``: the jobs that run beside the API, not inside a request.
 
 Every pass queues the appointment reminders that are due (one transaction), expires
-loyalty points past their age (at most once per ``expiry_every``: points age in
-months, not seconds), and then delivers the outbox: the reminders just queued, retries
+loyalty points past their age, offers past their window and vouchers past their
+lifetime (at most once per ``expiry_every``: these age in days and months, not
+seconds), and then delivers the outbox: the reminders just queued, retries
 whose backoff has passed and anything an API process left behind. Then it waits
 ``poll_seconds``, or stops when told.
 
@@ -20,7 +21,7 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -29,7 +30,9 @@ from frontdesk.business.scheduling import reminders
 from frontdesk.core import clock
 from frontdesk.core.db import is_sqlite, transaction
 from frontdesk.core.outbox import OutboxDispatcher
+from frontdesk.rewards.catalogue import vouchers
 from frontdesk.rewards.loyalty import expiry
+from frontdesk.rewards.offers import expiry as offer_expiry
 
 log = logging.getLogger("frontdesk.worker")
 
@@ -46,6 +49,8 @@ class PassReport:
     reminders_queued: int
     emails_sent: int
     points_expired: int = 0
+    offers_expired: int = 0
+    vouchers_expired: int = 0
 
 
 class Worker:
@@ -62,13 +67,23 @@ class Worker:
         self._next_expiry: datetime | None = None  # the first pass always runs it
 
     async def run_once(self) -> PassReport:
-        """One pass: due reminders queued, due points expired, due emails delivered."""
+        """One pass: due reminders queued, due points, offers and vouchers expired, due
+        emails delivered."""
         queued = await self._queue_reminders()
-        expired = await self._expire_points()
+        now = clock.now()
+        expiring = self._next_expiry is None or now >= self._next_expiry
+        points = offers = vouchers_ = 0
+        if expiring:
+            points = await self._expire_points(now)
+            offers = await self._expire_offers(now)
+            vouchers_ = await self._expire_vouchers(now)
+            self._next_expiry = now + self._expiry_every
         return PassReport(
             reminders_queued=queued,
             emails_sent=await self._outbox.drain(),
-            points_expired=expired,
+            points_expired=points,
+            offers_expired=offers,
+            vouchers_expired=vouchers_,
         )
 
     async def _queue_reminders(self) -> int:
@@ -80,10 +95,7 @@ class Worker:
             if batch < reminders.BATCH_SIZE:
                 return queued
 
-    async def _expire_points(self) -> int:
-        now = clock.now()
-        if self._next_expiry is not None and now < self._next_expiry:
-            return 0
+    async def _expire_points(self, now: datetime) -> int:
         expired = 0
         while True:
             async with transaction(self._sessionmaker) as session:
@@ -91,9 +103,20 @@ class Worker:
             expired += batch.points
             # Stop on a short batch, or one whose customers were all busy (next pass).
             if batch.candidates < expiry.BATCH_SIZE or not batch.customers:
-                break
-        self._next_expiry = now + self._expiry_every
-        return expired
+                return expired
+
+    async def _expire_offers(self, now: datetime) -> int:
+        async with transaction(self._sessionmaker) as session:
+            return await offer_expiry.expire_offers(session, now=now)
+
+    async def _expire_vouchers(self, now: datetime) -> int:
+        expired = 0
+        while True:
+            async with transaction(self._sessionmaker) as session:
+                batch = await vouchers.expire_vouchers(session, now=now)
+            expired += batch
+            if batch < vouchers.BATCH_SIZE:
+                return expired
 
     async def run(self, stop: asyncio.Event) -> None:
         """Pass after pass until ``stop`` is set; a failed pass is logged and retried."""
@@ -104,12 +127,11 @@ class Worker:
             except Exception:
                 log.exception("worker pass failed")
             else:
-                if report.reminders_queued or report.emails_sent or report.points_expired:
+                if any(astuple(report)):
                     log.info(
-                        "reminders queued: %d, emails sent: %d, points expired: %d",
-                        report.reminders_queued,
-                        report.emails_sent,
-                        report.points_expired,
+                        "reminders queued: %d, emails sent: %d, expired: %d points, "
+                        "%d offers, %d vouchers",
+                        *astuple(report),
                     )
             with suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self._poll_seconds)
