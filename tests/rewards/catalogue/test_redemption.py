@@ -252,3 +252,23 @@ async def test_concurrent_service_redemptions_on_separate_connections_never_over
     for customer_id, left in ((saver, 0), (collector, 97)):
         state = await ledger(db, customer_id)
         assert state["balance"] == state["sum"] == state["last"].balance_after == left
+
+
+async def test_the_export_carries_the_vouchers_and_erasure_keeps_them(
+    client: httpx.AsyncClient, admin: Caller, db: async_sessionmaker[AsyncSession]
+) -> None:
+    reward = await make_reward(client, admin, cost=40)
+    customer_id = await new_customer(db, points=100)
+    redeemed = await redeem(client, admin, reward["id"], customer_id)
+    assert redeemed.status_code == 201, redeemed.text
+    voucher_id = redeemed.json()["voucher"]["id"]
+
+    exported = await client.get(f"{API}/customers/{customer_id}/export", headers=admin.headers)
+    assert exported.status_code == 200, exported.text
+    rows = exported.json()["related"]["reward_vouchers"]
+    assert [(row["id"], row["status"], row["points_spent"]) for row in rows] == [
+        (voucher_id, "issued", 40)
+    ]
+    erased = await client.post(f"{API}/customers/{customer_id}/erase", headers=admin.headers)
+    assert erased.status_code == 200, erased.text
+    assert await vouchers_of(db, reward["id"]) == 1  # the record of what the points bought
