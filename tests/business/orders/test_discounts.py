@@ -77,6 +77,17 @@ def test_a_rule_out_of_range_is_a_programming_error(kind: Any, value: str) -> No
 def test_a_rule_survives_its_json_form() -> None:
     rule = DiscountRule("percent", Decimal("7.5"), service_ids=frozenset({SERVICE}))
     assert DiscountRule.from_json(rule.as_json()) == rule
+    minimum = DiscountRule("amount", Decimal(5), min_subtotal=Decimal("49.99"))
+    assert DiscountRule.from_json(minimum.as_json()) == minimum
+
+
+def test_below_its_minimum_subtotal_a_discount_takes_nothing() -> None:
+    rule = DiscountRule(
+        "percent", Decimal(10), service_ids=frozenset({SERVICE}), min_subtotal=Decimal(40)
+    )
+    service, product = _line("30"), _line("10", service=False)
+    assert discount_for(rule, [service, product], "EUR") == Decimal("3.00")  # 40 reached
+    assert discount_for(rule, [service], "EUR") == 0  # 30: below the minimum
 
 
 prices = st.decimals(min_value=0, max_value=10_000, places=2)
@@ -151,6 +162,25 @@ async def test_a_percent_discount_follows_the_lines(
     ]
     assert [e["event_data"]["discount"] for e in applied] == ["3.05"]
     assert applied[0]["event_data"]["reference_id"] == str(reference)
+
+
+async def test_a_minimum_spend_discount_lapses_and_returns_with_the_lines(
+    client: httpx.AsyncClient, admin: Caller, db: async_sessionmaker[AsyncSession]
+) -> None:
+    booking = await _booked(client, admin)  # the service line: 30.50
+    shampoo = await _product(db, "10", stock=3)
+    added = await _add(client, admin, booking["id"], shampoo, 1)
+    [line] = [item for item in added.json()["items"] if item["kind"] == "product"]
+    rule = DiscountRule("percent", Decimal(10), min_subtotal=Decimal(40))
+    off, _ = await _apply(db, booking["id"], rule, actor=admin)
+    assert off == Decimal("4.05")
+    path = f"{API}/bookings/{booking['id']}/items/{line['id']}"
+    removed = await client.delete(path, headers=admin.headers)
+    assert removed.status_code == 200, removed.text
+    shown = await _booking(client, admin, booking["id"])
+    assert (shown["discount"], shown["total"], shown["discount_source"]) == ("0", "30.5", "voucher")
+    again = await _add(client, admin, booking["id"], shampoo, 1)
+    assert (again.json()["discount"], again.json()["total"]) == ("4.05", "36.45")
 
 
 async def test_one_discount_per_booking(

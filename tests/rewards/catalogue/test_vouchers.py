@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from frontdesk.business.orders import discounts
+from frontdesk.business.orders.models import Booking
 from frontdesk.core import clock as core_clock
 from frontdesk.core.clock import FrozenClock
 from frontdesk.core.db import transaction
@@ -135,6 +136,11 @@ async def test_the_conditions_are_checked_against_the_booking(
     assert applied.status_code == 200, applied.text
     assert applied.json()["discount"] == "10"  # off the eligible line only
     assert (await voucher_row(db, voucher_id)).status == "applied"
+    async with db() as session:
+        booking = await session.get(Booking, eligible)
+    assert booking is not None
+    assert booking.discount_rule is not None
+    assert booking.discount_rule["min_subtotal"] == "50"  # lapses below it (pricing)
 
 
 async def test_a_voucher_is_refused_where_it_cannot_be_used(

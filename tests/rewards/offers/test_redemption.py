@@ -181,6 +181,10 @@ async def test_met_conditions_apply(
     applied = await apply(client, admin, await give(db, offer_id, customer), booking_id)
     assert applied.status_code == 200, applied.text
     assert applied.json()["discount"] == "4"
+    # The minimum stays with the discount: it lapses if lines are taken off below it.
+    rule = (await booking_row(db, booking_id)).discount_rule
+    assert rule is not None
+    assert rule["min_subtotal"] == "40"
 
 
 async def test_a_minimum_total_is_not_met_by_a_booking_in_another_currency(

@@ -26,26 +26,34 @@ class DiscountRule:
     """``percent``: ``value`` % of the lines in scope, rounded half up to the currency's
     decimals; ``amount``: ``value`` off the lines in scope, never more than they add up
     to; ``free_item``: one unit of the dearest line in scope. The scope is the lines of
-    these services or products; with both empty, every line."""
+    these services or products; with both empty, every line. With ``min_subtotal`` the
+    discount holds only while the booking's subtotal (every line) reaches it: a
+    minimum-spend offer lapses when lines are taken off below it, and returns with them."""
 
     kind: DiscountKind
     value: Decimal = ZERO
     service_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
     product_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
+    min_subtotal: Decimal | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in DISCOUNT_KINDS:
             raise ValueError(f"unknown discount kind {self.kind!r}")
         if self.value < 0 or (self.kind == "percent" and self.value > HUNDRED):
             raise ValueError(f"a {self.kind} discount of {self.value} is out of range")
+        if self.min_subtotal is not None and self.min_subtotal < 0:
+            raise ValueError(f"a discount's minimum subtotal of {self.min_subtotal} is negative")
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "kind": self.kind,
-            "value": format(self.value.normalize(), "f"),
+            "value": _text(self.value),
             "service_ids": sorted(str(i) for i in self.service_ids),
             "product_ids": sorted(str(i) for i in self.product_ids),
         }
+        if self.min_subtotal is not None:
+            data["min_subtotal"] = _text(self.min_subtotal)
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DiscountRule:
@@ -54,7 +62,12 @@ class DiscountRule:
             value=Decimal(data["value"]),
             service_ids=frozenset(uuid.UUID(i) for i in data.get("service_ids", ())),
             product_ids=frozenset(uuid.UUID(i) for i in data.get("product_ids", ())),
+            min_subtotal=Decimal(data["min_subtotal"]) if "min_subtotal" in data else None,
         )
+
+
+def _text(value: Decimal) -> str:
+    return format(value.normalize(), "f")
 
 
 @dataclass(frozen=True)
@@ -77,7 +90,11 @@ def _in_scope(rule: DiscountRule, line: Line) -> bool:
 
 def discount_for(rule: DiscountRule, lines: Iterable[Line], currency: str) -> Decimal:
     """The discount ``rule`` gives on ``lines``: exact, in the currency's decimals, never
-    more than the lines in scope add up to."""
+    more than the lines in scope add up to; nothing below the rule's minimum subtotal."""
+    lines = list(lines)
+    subtotal = sum((line.line_total for line in lines), ZERO)
+    if rule.min_subtotal is not None and subtotal < rule.min_subtotal:
+        return ZERO
     scoped = [line for line in lines if _in_scope(rule, line)]
     base = sum((line.line_total for line in scoped), ZERO)
     if rule.kind == "percent":

@@ -26,7 +26,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StrictInt, field_validator
 
-from frontdesk.business.orders.pricing import DiscountRule
+from frontdesk.business.orders.pricing import DiscountKind, DiscountRule
 from frontdesk.core.errors import ValidationFailedError
 from frontdesk.core.money import fits_currency, format_amount
 from frontdesk.core.schemas import MoneyAmount, RequestModel
@@ -118,14 +118,18 @@ def _check_value(kind: str, value: Decimal, currency: str) -> None:
 
 def discount_rule(kind: str, value: Decimal, conditions: StoredConditions) -> DiscountRule:
     """What a voucher of this reward takes off a booking (``orders.pricing``)."""
+    minimum = conditions.min_booking_total
     if kind == "free_service":
         assert conditions.service_id is not None  # check_terms
-        return DiscountRule("free_item", service_ids=frozenset({conditions.service_id}))
+        service = frozenset({conditions.service_id})
+        return DiscountRule("free_item", service_ids=service, min_subtotal=minimum)
     if kind == "free_product":
         assert conditions.product_id is not None  # check_terms
-        return DiscountRule("free_item", product_ids=frozenset({conditions.product_id}))
+        product = frozenset({conditions.product_id})
+        return DiscountRule("free_item", product_ids=product, min_subtotal=minimum)
     scope = frozenset(conditions.service_ids or ())
-    return DiscountRule("percent" if kind == "discount_percent" else "amount", value, scope)
+    rule_kind: DiscountKind = "percent" if kind == "discount_percent" else "amount"
+    return DiscountRule(rule_kind, value, scope, min_subtotal=minimum)
 
 
 def unmet(

@@ -166,6 +166,7 @@ async def _rule_if_met(
         kind="percent",
         value=offer.discount_percent,
         service_ids=frozenset(conditions.service_ids or ()),
+        min_subtotal=conditions.min_total,
     )
 
 
