@@ -12,14 +12,14 @@ from sqlalchemy import func, select
 
 from frontdesk.business.customers import service
 from frontdesk.business.customers.models import Customer
-from frontdesk.business.customers.ownership import get_owned_customer, owned_customers
+from frontdesk.business.customers.ownership import get_owned_live_customer, owned_customers
 from frontdesk.business.customers.schemas import (
     OwnProfileCreate,
     OwnProfileRead,
     OwnProfileUpdate,
 )
 from frontdesk.core.deps import DbSession
-from frontdesk.core.errors import ConflictError, NotFoundError
+from frontdesk.core.errors import ConflictError
 from frontdesk.core.request_context import Meta
 from frontdesk.security.audit import service as audit
 from frontdesk.security.auth.deps import CurrentPrincipal
@@ -68,20 +68,11 @@ async def add_own_profile(
     return OwnProfileRead.of(customer)
 
 
-async def _live(
-    session: DbSession, principal: CurrentPrincipal, customer_id: uuid.UUID
-) -> Customer:
-    customer = await get_owned_customer(session, principal, customer_id)
-    if customer.anonymized_at is not None:
-        raise NotFoundError("No such customer.")
-    return customer
-
-
 @router.get("/{customer_id}", summary="One of my profiles")
 async def get_own_profile(
     customer_id: uuid.UUID, principal: CurrentPrincipal, session: DbSession
 ) -> OwnProfileRead:
-    return OwnProfileRead.of(await _live(session, principal, customer_id))
+    return OwnProfileRead.of(await get_owned_live_customer(session, principal, customer_id))
 
 
 @router.patch("/{customer_id}", summary="Change one of my profiles")
@@ -92,7 +83,7 @@ async def update_own_profile(
     session: DbSession,
     meta: Meta,
 ) -> OwnProfileRead:
-    customer = await _live(session, principal, customer_id)
+    customer = await get_owned_live_customer(session, principal, customer_id)
     await service.update_profile(
         session,
         customer,

@@ -42,3 +42,14 @@ async def get_owned_customer(
     if customer is None:
         raise NotFoundError("No such customer.")
     return customer
+
+
+async def get_owned_live_customer(
+    session: AsyncSession, principal: Principal, customer_id: uuid.UUID
+) -> Customer:
+    """An own profile that has not been erased: an erased one answers 404 like any other,
+    since nothing personal is left to act on."""
+    customer = await get_owned_customer(session, principal, customer_id)
+    if customer.anonymized_at is not None:
+        raise NotFoundError("No such customer.")
+    return customer

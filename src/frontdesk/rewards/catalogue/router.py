@@ -20,8 +20,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.business.customers.models import Customer
-from frontdesk.business.customers.ownership import get_owned_customer
+from frontdesk.business.customers.ownership import get_owned_live_customer
 from frontdesk.business.orders.lines import Actor
 from frontdesk.business.orders.permissions import BOOKINGS_UPDATE
 from frontdesk.core import clock, idempotency
@@ -224,7 +223,7 @@ async def own_vouchers(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[VoucherRead]:
-    customer = await _own_live_profile(session, principal, customer_id)
+    customer = await get_owned_live_customer(session, principal, customer_id)
     return await _voucher_page(
         session, customer_id=customer.id, status_filter=status_filter, limit=limit, cursor=cursor
     )
@@ -263,20 +262,11 @@ async def apply_own_voucher(
     session: DbSession,
     meta: Meta,
 ) -> VoucherApplied:
-    customer = await _own_live_profile(session, principal, customer_id)
+    customer = await get_owned_live_customer(session, principal, customer_id)
     return await _apply(session, voucher_id, body, principal, meta, owner=customer.id)
 
 
 # --- shared ----------------------------------------------------------------------------
-
-
-async def _own_live_profile(
-    session: AsyncSession, principal: Principal, customer_id: uuid.UUID
-) -> Customer:
-    customer = await get_owned_customer(session, principal, customer_id)
-    if customer.anonymized_at is not None:
-        raise NotFoundError("No such customer.")
-    return customer
 
 
 async def _apply(
@@ -320,7 +310,7 @@ async def _redeem_once(
 
     async def work() -> Redemption:
         if own:
-            await _own_live_profile(session, principal, customer_id)
+            await get_owned_live_customer(session, principal, customer_id)
             # Customers see only the active catalogue: a deactivated reward is not there.
             await service.get(session, reward_id, active_only=True)
         voucher, balance = await vouchers.redeem(

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from frontdesk.business.customers.models import Customer
-from frontdesk.business.customers.ownership import get_owned_customer
+from frontdesk.business.customers.ownership import get_owned_live_customer
 from frontdesk.core import clock, idempotency
 from frontdesk.core.deps import DbSession
 from frontdesk.core.errors import NotFoundError
@@ -107,9 +107,7 @@ async def own_points(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> PointsRead[LoyaltyTransactionRead]:
-    customer = await get_owned_customer(session, principal, customer_id)
-    if customer.anonymized_at is not None:
-        raise NotFoundError("No such customer.")
+    customer = await get_owned_live_customer(session, principal, customer_id)
     return await service.points(
         session, customer, LoyaltyTransactionRead, limit=limit, cursor=cursor
     )

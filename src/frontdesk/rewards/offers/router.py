@@ -17,13 +17,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from frontdesk.business.customers.models import Customer
-from frontdesk.business.customers.ownership import get_owned_customer
+from frontdesk.business.customers.ownership import get_owned_live_customer
 from frontdesk.business.orders.lines import Actor
 from frontdesk.business.orders.permissions import BOOKINGS_UPDATE
 from frontdesk.core import clock
 from frontdesk.core.deps import DbSession
-from frontdesk.core.errors import NotFoundError
 from frontdesk.core.outbox import OutboxDispatcher
 from frontdesk.core.pagination import Cursor, Limit, Page, page_of, paginate
 from frontdesk.core.request_context import Meta, RequestMeta
@@ -208,15 +206,6 @@ async def apply_offer(
     return await _apply(session, customer_offer_id, body, principal=desk, meta=meta)
 
 
-async def _own_live_profile(
-    session: AsyncSession, principal: Principal, customer_id: uuid.UUID
-) -> Customer:
-    customer = await get_owned_customer(session, principal, customer_id)
-    if customer.anonymized_at is not None:
-        raise NotFoundError("No such customer.")
-    return customer
-
-
 @me_router.get(
     "/customers/{customer_id}/offers",
     summary="Offers one of my profiles can use now, newest first",
@@ -228,7 +217,7 @@ async def own_offers(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[OwnOfferRead]:
-    customer = await _own_live_profile(session, principal, customer_id)
+    customer = await get_owned_live_customer(session, principal, customer_id)
     listing = service.usable_copies(customer.id, clock.now())
     query = paginate(listing, CustomerOffer.id, cursor, limit)
     items, next_cursor = page_of((await session.scalars(query)).all(), limit, lambda r: r.id)
@@ -271,7 +260,7 @@ async def apply_own_offer(
     session: DbSession,
     meta: Meta,
 ) -> AppliedOfferRead:
-    customer = await _own_live_profile(session, principal, customer_id)
+    customer = await get_owned_live_customer(session, principal, customer_id)
     return await _apply(
         session, customer_offer_id, body, principal=principal, meta=meta, owner_id=customer.id
     )

@@ -17,10 +17,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, status
 
-from frontdesk.business.customers.ownership import get_owned_customer
+from frontdesk.business.customers.ownership import get_owned_live_customer
 from frontdesk.business.customers.permissions import CUSTOMERS_UPDATE
 from frontdesk.core.deps import DbSession
-from frontdesk.core.errors import NotFoundError
 from frontdesk.core.pagination import Cursor, Limit, Page, page_of, paginate
 from frontdesk.core.request_context import Meta
 from frontdesk.rewards.referrals import service
@@ -82,7 +81,5 @@ async def own_referral(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> OwnReferralSummary:
-    customer = await get_owned_customer(session, principal, customer_id)
-    if customer.anonymized_at is not None:
-        raise NotFoundError("No such customer.")
+    customer = await get_owned_live_customer(session, principal, customer_id)
     return await service.own_summary(session, customer, limit=limit, cursor=cursor)
